@@ -1,0 +1,145 @@
+"""Typed inbound events: what the tracker understands.  The AMI boundary
+(callcenter.ami.translate) is the only place that builds them from wire messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class CallerJoined:
+    queue: str
+    uniqueid: str
+    linkedid: str
+    caller_number: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallerLeft:
+    """QueueCallerLeave: the caller left the queue (to an agent, or gone).
+
+    Asterisk sends it *before* AgentConnect, so it never ends the ringing legs."""
+
+    queue: str
+    uniqueid: str
+    linkedid: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallerAbandoned:
+    """QueueCallerAbandon: also sent on queue timeouts and empty-queue exits."""
+
+    queue: str
+    uniqueid: str
+    linkedid: str
+    hold_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCalled:
+    queue: str
+    uniqueid: str
+    linkedid: str
+    caller_number: str
+    leg_uniqueid: str  # the member leg: DestUniqueid
+    interface: str
+    member_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRingNoAnswer:
+    queue: str
+    uniqueid: str
+    linkedid: str
+    leg_uniqueid: str
+    interface: str
+    member_name: str
+    ring_s: float  # Asterisk sends milliseconds here; converted at the boundary
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConnected:
+    queue: str
+    uniqueid: str
+    linkedid: str
+    caller_number: str
+    leg_uniqueid: str
+    interface: str
+    member_name: str
+    hold_s: float
+    ring_s: float  # Asterisk sends seconds here
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCompleted:
+    queue: str
+    uniqueid: str
+    linkedid: str
+    leg_uniqueid: str
+    interface: str
+    member_name: str
+    talk_s: float
+    reason: str  # caller | agent | transfer
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHungUp:
+    uniqueid: str
+    linkedid: str
+    cause: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberUpdated:
+    """QueueMemberAdded/Status/Pause (and QueueStatus's QueueMember)."""
+
+    queue: str
+    interface: str
+    member_name: str
+    device_status: int
+    paused: bool
+    paused_reason: str
+    in_call: bool
+    wrapup_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRemoved:
+    queue: str
+    interface: str
+    member_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingEntry:
+    queue: str
+    uniqueid: str
+    linkedid: str
+    caller_number: str
+    position: int
+    wait_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    """The whole picture from a QueueStatus, taken on every (re)connect."""
+
+    queues: tuple[str, ...]
+    members: tuple[MemberUpdated, ...] = field(default=())
+    waiting: tuple[WaitingEntry, ...] = field(default=())
+
+
+Event = (
+    CallerJoined
+    | CallerLeft
+    | CallerAbandoned
+    | AgentCalled
+    | AgentRingNoAnswer
+    | AgentConnected
+    | AgentCompleted
+    | ChannelHungUp
+    | MemberUpdated
+    | MemberRemoved
+    | QueueSnapshot
+)

@@ -1,0 +1,178 @@
+"""What the tracker decides: effects for the shell (store, log, later push)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AgentState(StrEnum):
+    LOGGED_OUT = "logged_out"
+    AVAILABLE = "available"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"
+    UNAVAILABLE = "unavailable"  # device unreachable (not registered, invalid)
+
+
+class ViolationKind(StrEnum):
+    LATE_ANSWER = "late_answer"
+    NO_ANSWER = "no_answer"
+
+
+class LegResult(StrEnum):
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"  # AgentRingNoAnswer: the member's ring timeout
+    CANCELLED = "cancelled"  # another agent answered, or the caller left
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRef:
+    interface: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallJoined:
+    queue: str
+    uniqueid: str
+    linkedid: str
+    caller_number: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallAbandoned:
+    queue: str
+    uniqueid: str
+    linkedid: str
+    waited_s: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    """An agent picked up a queue caller (every AgentConnect, transfers included)."""
+
+    queue: str
+    uniqueid: str
+    linkedid: str
+    agent: AgentRef
+    hold_s: float
+    ring_s: float
+    late_answer: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TicketOpened:
+    """A caller connected to an agent: exactly one ticket per Linkedid (首问负责制)."""
+
+    linkedid: str
+    uniqueid: str
+    queue: str
+    caller_number: str
+    owner: AgentRef
+    hold_s: float
+    ring_s: float
+    late_answer: bool  # "apologise first"
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TicketParticipantAdded:
+    linkedid: str
+    agent: AgentRef
+    queue: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallCompleted:
+    linkedid: str
+    uniqueid: str
+    queue: str
+    agent: AgentRef
+    talk_s: float
+    hangup_by: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RingLegEnded:
+    leg_uniqueid: str
+    linkedid: str
+    queue: str
+    agent: AgentRef
+    started_at: float
+    ring_s: float
+    result: LegResult
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationRaised:
+    """Raised live the moment a leg has rung through the whole ring budget."""
+
+    leg_uniqueid: str
+    linkedid: str
+    queue: str
+    agent: AgentRef
+    budget_s: float
+    penalty_points: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationSettled:
+    """How the violating leg ended: answered late, or never answered."""
+
+    leg_uniqueid: str
+    kind: ViolationKind
+    ring_s: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    agent: AgentRef
+    state: AgentState
+    reason: str
+    current_linkedid: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanged:
+    """The live picture of a queue moved: callers waiting or agents free."""
+
+    queue: str
+    waiting: int
+    oldest_joined_at: float | None
+    agents_available: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSampled:
+    queue: str
+    waiting: int
+    longest_wait_s: float
+    at: float
+
+
+Outcome = (
+    CallJoined
+    | CallAbandoned
+    | CallAnswered
+    | TicketOpened
+    | TicketParticipantAdded
+    | CallCompleted
+    | RingLegEnded
+    | ViolationRaised
+    | ViolationSettled
+    | AgentStateChanged
+    | QueueChanged
+    | QueueSampled
+)

@@ -1,0 +1,144 @@
+"""Write each domain outcome.  Every function is idempotent: replaying the same
+outcomes (a reconnect, a replayed stream) changes nothing, and the unique
+constraints in models.py guarantee it where code alone could race."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from callcenter.domain import outcomes as oc
+from callcenter.domain.phone import normalise
+from callcenter.store import models as m
+from callcenter.store.upsert import insert_for
+
+
+class Applier:
+    def __init__(self, repeat_window_s: float) -> None:
+        self.repeat_window_s = repeat_window_s
+        self._handlers: dict[type, Callable[[Session, Any], None]] = {
+            oc.CallJoined: self.call_joined,
+            oc.CallAbandoned: self.call_abandoned,
+            oc.CallAnswered: self.call_answered,
+            oc.TicketOpened: self.ticket_opened,
+            oc.TicketParticipantAdded: self.participant_added,
+            oc.CallCompleted: self.call_completed,
+            oc.RingLegEnded: self.ring_leg_ended,
+            oc.ViolationRaised: self.violation_raised,
+            oc.ViolationSettled: self.violation_settled,
+            oc.AgentStateChanged: self.agent_state_changed,
+            oc.QueueChanged: self.queue_changed,
+            oc.QueueSampled: self.queue_sampled,
+        }
+
+    def apply(self, session: Session, outcome: oc.Outcome) -> None:
+        self._handlers[type(outcome)](session, outcome)
+
+    def call_joined(self, s: Session, o: oc.CallJoined) -> None:
+        s.execute(insert_for(s, m.Call).values(
+            linkedid=o.linkedid, uniqueid=o.uniqueid, queue=o.queue,
+            caller_phone=normalise(o.caller_number), joined_at=o.at, outcome="waiting",
+        ).on_conflict_do_nothing())
+
+    def call_abandoned(self, s: Session, o: oc.CallAbandoned) -> None:
+        s.execute(update(m.Call)
+                  .where(m.Call.linkedid == o.linkedid, m.Call.queue == o.queue,
+                         m.Call.outcome == "waiting")
+                  .values(outcome="abandoned", ended_at=o.at))
+
+    def call_answered(self, s: Session, o: oc.CallAnswered) -> None:
+        s.execute(update(m.Call)
+                  .where(m.Call.linkedid == o.linkedid, m.Call.queue == o.queue)
+                  .values(outcome="answered", answered_at=o.at,
+                          agent_interface=o.agent.interface, hold_s=o.hold_s,
+                          ring_s=o.ring_s, late_answer=o.late_answer))
+
+    def _customer(self, s: Session, phone: str, at: float) -> int:
+        s.execute(insert_for(s, m.Customer).values(phone=phone, name="", created_at=at)
+                  .on_conflict_do_nothing())
+        return s.execute(select(m.Customer.id).where(m.Customer.phone == phone)).scalar_one()
+
+    def ticket_opened(self, s: Session, o: oc.TicketOpened) -> None:
+        phone = normalise(o.caller_number)
+        customer_id = self._customer(s, phone, o.at)
+        recent = s.execute(select(func.count()).select_from(m.Call).where(
+            m.Call.caller_phone == phone, m.Call.joined_at >= o.at - self.repeat_window_s,
+            m.Call.joined_at <= o.at)).scalar_one()
+        s.execute(insert_for(s, m.Ticket).values(
+            linkedid=o.linkedid, customer_id=customer_id, caller_phone=phone,
+            owner_interface=o.owner.interface, owner_name=o.owner.name, queue=o.queue,
+            opened_at=o.at, hold_s=o.hold_s, ring_s=o.ring_s, late_answer=o.late_answer,
+            calls_last_window=max(recent, 1), status="open",
+        ).on_conflict_do_nothing(index_elements=["linkedid"]))
+        # Already opened (daemon restarted mid-call): a different agent joins it.
+        self.participant_added(s, oc.TicketParticipantAdded(o.linkedid, o.owner, o.queue, o.at))
+
+    def participant_added(self, s: Session, o: oc.TicketParticipantAdded) -> None:
+        ticket = s.execute(select(m.Ticket.id, m.Ticket.owner_interface)
+                           .where(m.Ticket.linkedid == o.linkedid)).one_or_none()
+        if ticket is None:
+            return
+        s.execute(insert_for(s, m.TicketParticipant).values(
+            ticket_id=ticket.id, agent_interface=o.agent.interface, agent_name=o.agent.name,
+            queue=o.queue, joined_at=o.at,
+        ).on_conflict_do_nothing())
+
+    def call_completed(self, s: Session, o: oc.CallCompleted) -> None:
+        s.execute(update(m.Call)
+                  .where(m.Call.linkedid == o.linkedid, m.Call.queue == o.queue)
+                  .values(ended_at=o.at, talk_s=o.talk_s, hangup_by=o.hangup_by))
+        # The ticket's talk time runs from the first answer to the last hang-up,
+        # transfers included (Asterisk's per-agent TalkTime overlaps after one).
+        ticket = s.execute(select(m.Ticket.opened_at, m.Ticket.completed_at)
+                           .where(m.Ticket.linkedid == o.linkedid)).one_or_none()
+        if ticket is None or (ticket.completed_at is not None and ticket.completed_at > o.at):
+            return
+        s.execute(update(m.Ticket).where(m.Ticket.linkedid == o.linkedid)
+                  .values(talk_s=round(o.at - ticket.opened_at, 1), hangup_by=o.hangup_by,
+                          completed_at=o.at))
+
+    def ring_leg_ended(self, s: Session, o: oc.RingLegEnded) -> None:
+        s.execute(insert_for(s, m.RingLeg).values(
+            leg_uniqueid=o.leg_uniqueid, linkedid=o.linkedid, queue=o.queue,
+            agent_interface=o.agent.interface, started_at=o.started_at, ended_at=o.at,
+            ring_s=o.ring_s, result=o.result.value,
+        ).on_conflict_do_nothing())
+
+    def violation_raised(self, s: Session, o: oc.ViolationRaised) -> None:
+        s.execute(insert_for(s, m.Violation).values(
+            leg_uniqueid=o.leg_uniqueid, linkedid=o.linkedid, queue=o.queue,
+            agent_interface=o.agent.interface, agent_name=o.agent.name,
+            kind=oc.ViolationKind.NO_ANSWER.value, settled=False, budget_s=o.budget_s,
+            raised_at=o.at,
+        ).on_conflict_do_nothing())
+        violation_id = s.execute(select(m.Violation.id)
+                                 .where(m.Violation.leg_uniqueid == o.leg_uniqueid)).scalar_one()
+        s.execute(insert_for(s, m.PointsEntry).values(
+            agent_interface=o.agent.interface, points=-o.penalty_points,
+            reason="late_answer", violation_id=violation_id, at=o.at,
+        ).on_conflict_do_nothing())
+
+    def violation_settled(self, s: Session, o: oc.ViolationSettled) -> None:
+        s.execute(update(m.Violation).where(m.Violation.leg_uniqueid == o.leg_uniqueid)
+                  .values(kind=o.kind.value, ring_s=o.ring_s, settled=True, settled_at=o.at))
+
+    def agent_state_changed(self, s: Session, o: oc.AgentStateChanged) -> None:
+        values = {"name": o.agent.name, "state": o.state.value, "paused_reason": o.reason,
+                  "current_linkedid": o.current_linkedid, "since": o.at}
+        s.execute(insert_for(s, m.Agent).values(interface=o.agent.interface, **values)
+                  .on_conflict_do_update(index_elements=["interface"], set_=values))
+        s.add(m.AgentStateChange(agent_interface=o.agent.interface, state=o.state.value,
+                                 reason=o.reason, at=o.at))
+
+    def queue_changed(self, s: Session, o: oc.QueueChanged) -> None:
+        values = {"waiting": o.waiting, "oldest_joined_at": o.oldest_joined_at,
+                  "agents_available": o.agents_available, "updated_at": o.at}
+        s.execute(insert_for(s, m.QueueLive).values(queue=o.queue, **values)
+                  .on_conflict_do_update(index_elements=["queue"], set_=values))
+
+    def queue_sampled(self, s: Session, o: oc.QueueSampled) -> None:
+        s.add(m.QueueSample(queue=o.queue, at=o.at, waiting=o.waiting,
+                            longest_wait_s=o.longest_wait_s))

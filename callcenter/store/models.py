@@ -1,0 +1,182 @@
+"""Database tables (SQLAlchemy 2).  Times are UTC epoch seconds (float): exact,
+portable between SQLite and PostgreSQL, and what the domain already uses.
+
+Idempotency lives in constraints, not only code: one ticket per Linkedid, one
+violation per ring leg, one ledger entry per violation, one call per
+(Linkedid, queue), one ring-leg row per member leg.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), unique=True)  # normalised
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Call(Base):
+    """A caller's stay in a queue."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        UniqueConstraint("linkedid", "queue", name="uq_calls_linkedid_queue"),
+        Index("ix_calls_phone_joined", "caller_phone", "joined_at"),
+        Index("ix_calls_queue_joined", "queue", "joined_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64))
+    uniqueid: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(80))
+    caller_phone: Mapped[str] = mapped_column(String(32), default="")
+    joined_at: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16), default="waiting")  # answered|abandoned
+    answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    agent_interface: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    hold_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ring_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    late_answer: Mapped[bool] = mapped_column(Boolean, default=False)
+    talk_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hangup_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class RingLeg(Base):
+    __tablename__ = "ring_legs"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    leg_uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    linkedid: Mapped[str] = mapped_column(String(64), index=True)
+    queue: Mapped[str] = mapped_column(String(80))
+    agent_interface: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float] = mapped_column(Float)
+    ring_s: Mapped[float] = mapped_column(Float)
+    result: Mapped[str] = mapped_column(String(16))
+
+
+class Violation(Base):
+    __tablename__ = "violations"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    leg_uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    linkedid: Mapped[str] = mapped_column(String(64), index=True)
+    queue: Mapped[str] = mapped_column(String(80))
+    agent_interface: Mapped[str] = mapped_column(String(128), index=True)
+    agent_name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # no_answer until answered late
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    ring_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    budget_s: Mapped[float] = mapped_column(Float)
+    raised_at: Mapped[float] = mapped_column(Float, index=True)
+    settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class PointsEntry(Base):
+    """The agent's points ledger (奖惩): one row per scored fact."""
+
+    __tablename__ = "points_ledger"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    agent_interface: Mapped[str] = mapped_column(String(128), index=True)
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))
+    violation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("violations.id"), unique=True, nullable=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class Agent(Base):
+    """Each agent's live state (one row per member interface), kept by the daemon."""
+
+    __tablename__ = "agents"
+    interface: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16))
+    paused_reason: Mapped[str] = mapped_column(String(100), default="")
+    current_linkedid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    since: Mapped[float] = mapped_column(Float)
+
+
+class AgentStateChange(Base):
+    __tablename__ = "agent_state_changes"
+    __table_args__ = (Index("ix_agent_state_changes_agent_at", "agent_interface", "at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    agent_interface: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(100), default="")
+    at: Mapped[float] = mapped_column(Float)
+
+
+class QueueSample(Base):
+    """The queue-length time series (the surge monitor reads it)."""
+
+    __tablename__ = "queue_samples"
+    __table_args__ = (Index("ix_queue_samples_queue_at", "queue", "at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(80))
+    at: Mapped[float] = mapped_column(Float)
+    waiting: Mapped[int] = mapped_column(Integer)
+    longest_wait_s: Mapped[float] = mapped_column(Float)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    caller_phone: Mapped[str] = mapped_column(String(32))
+    owner_interface: Mapped[str] = mapped_column(String(128), index=True)
+    owner_name: Mapped[str] = mapped_column(String(100))
+    queue: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(16), default="phone")  # 受理方式
+    opened_at: Mapped[float] = mapped_column(Float, index=True)
+    hold_s: Mapped[float] = mapped_column(Float)
+    ring_s: Mapped[float] = mapped_column(Float)
+    late_answer: Mapped[bool] = mapped_column(Boolean)  # "apologise first"
+    calls_last_window: Mapped[int] = mapped_column(Integer)  # this number, last 7 days
+    talk_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hangup_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    completed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+
+
+class TicketParticipant(Base):
+    __tablename__ = "ticket_participants"
+    __table_args__ = (UniqueConstraint("ticket_id", "agent_interface",
+                                       name="uq_ticket_participants_agent"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    agent_interface: Mapped[str] = mapped_column(String(128))
+    agent_name: Mapped[str] = mapped_column(String(100))
+    queue: Mapped[str] = mapped_column(String(80))
+    joined_at: Mapped[float] = mapped_column(Float)
+
+
+class QueueLive(Base):
+    """Each queue's live picture, kept by the daemon for readers (CLI, later web)."""
+
+    __tablename__ = "queues_live"
+    queue: Mapped[str] = mapped_column(String(80), primary_key=True)
+    waiting: Mapped[int] = mapped_column(Integer)
+    oldest_joined_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    agents_available: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[float] = mapped_column(Float)

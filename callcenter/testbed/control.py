@@ -1,0 +1,135 @@
+"""Drive the test bed's simulated people through AMI (admin account).
+
+Agents are Local channels in the `testbed-agents` context whose answer delay is a
+global variable; callers are Local channels in `testbed-callers` that hang up
+after their patience runs out.  Used by the integration tests, the fixture
+recorder and the demo's traffic simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from callcenter.ami.client import AmiClient, AmiSettings, RawMessage
+from callcenter.testbed.asterisk import ADMIN_SECRET, ADMIN_USER, TestBed
+
+
+def agent_interface(agent_id: str) -> str:
+    return f"Local/{agent_id}@testbed-agents/n"
+
+
+@dataclass(frozen=True)
+class Agent:
+    agent_id: str
+    name: str
+    answer_after: float | None  # None: never answers
+    talk_s: float = 3600
+
+    @property
+    def interface(self) -> str:
+        return agent_interface(self.agent_id)
+
+
+class Controller:
+    """An admin AMI session for the test bed; use as `async with Controller(bed)`."""
+
+    def __init__(self, bed: TestBed) -> None:
+        self.events: list[RawMessage] = []
+        self._arrived = asyncio.Event()
+        self._client = AmiClient(
+            AmiSettings(port=bed.ami_port, username=ADMIN_USER, secret=ADMIN_SECRET,
+                        backoff_initial_s=0.2, backoff_max_s=1.0),
+            on_message=self._on_message,
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._originates: set[asyncio.Task[object]] = set()
+
+    async def __aenter__(self) -> Controller:
+        self._task = asyncio.create_task(self._client.run(), name="testbed-controller")
+        await self._client.wait_connected(15)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self._originates:
+            task.cancel()
+        for task in self._originates:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._client.stop()
+        if self._task is not None:
+            await self._task
+
+    def _on_message(self, message: RawMessage) -> None:
+        self.events.append(message)
+        self._arrived.set()
+
+    async def wait_for_event(self, name: str, timeout: float, seen: int = 0) -> RawMessage:
+        """The first `name` event after the first `seen` events."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for message in self.events[seen:]:
+                    if message.get("Event") == name:
+                        return message
+                self._arrived.clear()
+                await self._arrived.wait()
+
+    async def set_agent(self, agent: Agent) -> None:
+        answer = "never" if agent.answer_after is None else f"{agent.answer_after:g}"
+        await self._setvar(f"AGENT_{agent.agent_id}_ANSWER", answer)
+        await self._setvar(f"AGENT_{agent.agent_id}_TALK", f"{agent.talk_s:g}")
+
+    async def _setvar(self, name: str, value: str) -> None:
+        await self._client.action({"Action": "Setvar", "Variable": name, "Value": value})
+
+    async def login(self, queue: str, agent: Agent, paused: bool = False,
+                    reason: str = "") -> None:
+        await self.set_agent(agent)
+        fields = {"Action": "QueueAdd", "Queue": queue, "Interface": agent.interface,
+                  "MemberName": agent.name, "Paused": "true" if paused else "false"}
+        if reason:
+            fields["Reason"] = reason
+        await self._client.action(fields)
+
+    async def logout(self, queue: str, agent: Agent) -> None:
+        await self._client.action({"Action": "QueueRemove", "Queue": queue,
+                                   "Interface": agent.interface})
+
+    async def pause(self, queue: str, agent: Agent, paused: bool, reason: str = "") -> None:
+        await self._client.action({"Action": "QueuePause", "Queue": queue,
+                                   "Interface": agent.interface,
+                                   "Paused": "true" if paused else "false", "Reason": reason})
+
+    async def logout_all(self, queue: str) -> None:
+        reply = await self._client.action({"Action": "QueueStatus", "Queue": queue}, as_list=True)
+        for msg in reply:
+            if msg.get("Event") == "QueueMember":
+                await self._client.action({"Action": "QueueRemove", "Queue": queue,
+                                           "Interface": msg["Location"]})
+
+    def call(self, queue: str, caller_number: str, patience_s: int,
+             channel_id: str | None = None) -> asyncio.Task[object]:
+        """A caller dials in to `queue` and hangs up after `patience_s` seconds in all."""
+        fields = {
+            "Channel": f"Local/{patience_s}@testbed-callers/n",
+            "Context": "callcenter-inbound",
+            "Exten": queue,
+            "Priority": "1",
+            "CallerID": f'"Caller" <{caller_number}>',
+            "Timeout": "10000",
+        }
+        if channel_id:
+            fields["ChannelId"] = channel_id
+        task: asyncio.Task[object] = asyncio.create_task(
+            self._client.originate(fields, timeout=15), name=f"call-{caller_number}")
+        self._originates.add(task)
+        task.add_done_callback(self._originates.discard)
+        return task
+
+    async def redirect(self, channel: str, context: str, exten: str) -> None:
+        await self._client.action({"Action": "Redirect", "Channel": channel,
+                                   "Context": context, "Exten": exten, "Priority": "1"})
+
+    async def hangup(self, channel: str) -> None:
+        await self._client.action({"Action": "Hangup", "Channel": channel})
