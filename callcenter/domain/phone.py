@@ -16,7 +16,8 @@ def normalise(number: str) -> str:
     if digits.startswith("0086"):
         digits = digits[4:]
         # +86 then a landline without its trunk 0: restore it (010..., 021...)
-        if digits and not digits.startswith("1"):
+        is_mobile = len(digits) == 11 and digits.startswith("1")
+        if digits and not is_mobile and not digits.startswith("0"):
             digits = "0" + digits
     elif digits.startswith("86") and len(digits) == 13 and digits[2] == "1":
         digits = digits[2:]

@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 
 from callcenter.errors import SchemaOutOfDate
 
+__all__ = ["SchemaOutOfDate", "engine_for", "require_current", "upgrade"]
+
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 

@@ -59,14 +59,14 @@ def agents(engine: Engine, now: float, tz: ZoneInfo) -> list[Row]:
         taken = dict(s.execute(
             select(m.Call.agent_interface, func.count())
             .where(m.Call.outcome == "answered", m.Call.answered_at >= today)
-            .group_by(m.Call.agent_interface)).tuples().all())
+            .group_by(m.Call.agent_interface)).all())
         violations = dict(s.execute(
             select(m.Violation.agent_interface, func.count())
             .where(m.Violation.raised_at >= today)
-            .group_by(m.Violation.agent_interface)).tuples().all())
+            .group_by(m.Violation.agent_interface)).all())
         points = dict(s.execute(
             select(m.PointsEntry.agent_interface, func.sum(m.PointsEntry.points))
-            .group_by(m.PointsEntry.agent_interface)).tuples().all())
+            .group_by(m.PointsEntry.agent_interface)).all())
         return [{
             "agent": a.name,
             "interface": a.interface,

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from callcenter.store import db
+
+PG_URL = os.environ.get("CALLCENTER_TEST_PG_URL")
+IN_CI = os.environ.get("CI") == "true"
+
+_BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # In CI PostgreSQL must be there: .ci/run starts it.  A missing one is a failure.
+    if IN_CI and not PG_URL:
+        raise pytest.UsageError("CI=true but CALLCENTER_TEST_PG_URL is not set: "
+                                "scripts/postgres-test did not run")
+
+
+@pytest.fixture(params=_BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    """A migrated, empty database: SQLite file, and PostgreSQL when available."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/test.db"
+        db.upgrade(url)
+        yield url
+        return
+    if not PG_URL:
+        pytest.skip("CALLCENTER_TEST_PG_URL not set (run scripts/postgres-test for it)")
+    name = "cc_" + uuid.uuid4().hex[:10]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    db.upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
