@@ -92,7 +92,7 @@ class _GuardedProtocol(AMIProtocol):  # type: ignore[misc]
         except Exception:
             # A fault in panoramisk's matcher or in dispatch must not kill the link
             # nor the rest of this chunk.
-            log.exception("ami.message_failed", event=message.get("Event"))
+            log.exception("ami.message_failed", ami_event=message.get("Event"))
 
 
 class _Manager(Manager):  # type: ignore[misc]
@@ -111,7 +111,7 @@ class _Manager(Manager):  # type: ignore[misc]
         try:
             self._on_message(flatten(message))
         except Exception:
-            log.exception("ami.handler_failed", event=message.get("Event"))
+            log.exception("ami.handler_failed", ami_event=message.get("Event"))
 
     def connection_lost(self, exc: Any) -> None:  # called by the protocol
         self._connected = False
