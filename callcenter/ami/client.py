@@ -225,15 +225,11 @@ class AmiClient:
         self._logged_in = True
 
     async def _watch(self) -> None:
+        """Ping on a deadline until the link is lost or we stop."""
         while not self._stopping:
-            lost = asyncio.create_task(self._lost.wait())
-            try:
-                done, _ = await asyncio.wait({lost}, timeout=self.settings.ping_interval_s)
-            finally:
-                lost.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await lost
-            if done or self._lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._lost.wait(), self.settings.ping_interval_s)
+            if self._lost.is_set():
                 return
             try:
                 await self._send({"Action": "Ping"}, timeout=self.settings.ping_timeout_s)

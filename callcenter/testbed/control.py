@@ -52,12 +52,13 @@ class Controller:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in self._originates:
+        pending = list(self._originates)
+        for task in pending:
             task.cancel()
-        for task in self._originates:
+        self._client.stop()
+        for task in pending:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._client.stop()
         if self._task is not None:
             await self._task
 

@@ -1,0 +1,112 @@
+"""The real Asterisk test bed and the daemon as a real process, for integration tests.
+
+If Asterisk cannot start, these tests fail: they never skip."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callcenter.testbed.asterisk import DAEMON_SECRET, DAEMON_USER, TestBed
+
+
+@pytest.fixture(scope="session")
+def bed() -> Iterator[TestBed]:
+    test_bed = TestBed(name=f"it{os.getpid()}")
+    test_bed.start()  # builds the chroot on first use; raises (fails) if it cannot
+    yield test_bed
+    test_bed.stop()
+
+
+class DaemonProcess:
+    def __init__(self, bed: TestBed, workdir: Path) -> None:
+        self.config = workdir / "callcenter.toml"
+        self.log = workdir / "daemon.log"
+        self.config.write_text(f"""
+[ami]
+port = {bed.ami_port}
+username = "{DAEMON_USER}"
+secret = "{DAEMON_SECRET}"
+ping_interval_s = 1
+ping_timeout_s = 1
+backoff_initial_s = 0.2
+backoff_max_s = 2
+
+[database]
+url = "sqlite:///{workdir}/callcenter.db"
+
+[rules]
+wrapup_s = 2
+""")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "callcenter.cli.main", "--config",
+                               str(self.config), *args], capture_output=True, text=True,
+                              check=check, timeout=60)
+
+    def read(self, what: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = json.loads(self.cli(what, "--json").stdout)
+        return rows
+
+    def start(self) -> None:
+        self.cli("db", "upgrade")
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "callcenter.cli.main", "--config", str(self.config), "run"],
+                stdout=out, stderr=subprocess.STDOUT)
+        self.wait_log("ami.resynced", count=1)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        lines = []
+        for line in self.log.read_text(encoding="utf-8").splitlines():
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+        return lines
+
+    def _seen(self, event: str, count: int) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise AssertionError(f"daemon exited: {self.log.read_text()[-3000:]}")
+        return sum(1 for line in self.log_lines() if line.get("event") == event) >= count
+
+    def wait_log(self, event: str, count: int = 1, timeout: float = 20.0) -> None:
+        """Blocking wait: only outside an event loop (fixtures, sync code)."""
+        deadline = time.monotonic() + timeout
+        while not self._seen(event, count):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {count}x {event} in log: {self.log.read_text()[-3000:]}")
+            time.sleep(0.1)
+
+    async def logged(self, event: str, count: int = 1, timeout: float = 20.0) -> None:
+        """Wait for `count` log lines of `event` without blocking the test's loop."""
+        deadline = time.monotonic() + timeout
+        while not self._seen(event, count):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {count}x {event} in log: {self.log.read_text()[-3000:]}")
+            await asyncio.sleep(0.1)
+
+    def stop(self) -> int:
+        if self.process is None:
+            return 0
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(20)
+        self.process = None
+        return code
+
+
+@pytest.fixture
+def daemon(bed: TestBed, tmp_path: Path) -> Iterator[DaemonProcess]:
+    proc = DaemonProcess(bed, tmp_path)
+    proc.start()
+    yield proc
+    assert proc.stop() == 0
