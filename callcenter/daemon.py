@@ -17,7 +17,6 @@ from callcenter.config import Config
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import Clock
 from callcenter.domain.tracker import Tracker
-from callcenter.store.apply import Applier
 from callcenter.store.db import engine_for, require_current
 from callcenter.store.writer import StoreWriter
 
@@ -37,10 +36,12 @@ class Daemon:
         require_current(self.engine, config.database_url)
         self.tracker = Tracker(config.rules, self.clock)
         self.writer = StoreWriter(
-            self.engine, Applier(config.repeat_caller_window_days * 86400.0),
-            batch_max=config.batch_max, flush_interval_s=config.flush_interval_s)
+            config.database_url, config.repeat_caller_window_days * 86400.0,
+            batch_max=config.batch_max, flush_interval_s=config.flush_interval_s,
+            log_level=config.log_level)
         self.ami = AmiClient(config.ami, on_message=self.on_message, on_connected=self.resync)
         self._timers_changed = asyncio.Event()
+        self._next_wake: float | None = None
         self._stop = asyncio.Event()
         self.events_handled = 0
 
@@ -58,7 +59,9 @@ class Daemon:
             return
         self.events_handled += 1
         self.emit(self.tracker.handle(event))
-        self._timers_changed.set()
+        soonest = self.tracker.take_soonest_new_deadline()
+        if soonest is not None and (self._next_wake is None or soonest < self._next_wake):
+            self._timers_changed.set()  # a timer came forward: re-arm
 
     def emit(self, outcomes: list[oc.Outcome]) -> None:
         if not outcomes:
@@ -79,7 +82,7 @@ class Daemon:
     # -- timers: ring budgets, wrap-up ends, queue samples ------------------------------
     async def _timers(self) -> None:
         while True:
-            deadline = self.tracker.next_deadline()
+            deadline = self._next_wake = self.tracker.next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - self.clock.now())
             self._timers_changed.clear()
             with contextlib.suppress(TimeoutError):
@@ -150,5 +153,5 @@ def _log_outcome(outcome: oc.Outcome) -> None:
                      agent=outcome.agent.name, talk_s=outcome.talk_s,
                      hangup_by=outcome.hangup_by)
         case _:
-            fields = {k: getattr(outcome, k) for k in outcome.__slots__}  # type: ignore[union-attr]
+            fields = {k: getattr(outcome, k) for k in outcome.__slots__}
             log.debug(type(outcome).__name__, **{k: str(v) for k, v in fields.items()})

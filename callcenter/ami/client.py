@@ -37,8 +37,8 @@ from panoramisk.ami_protocol import AMIProtocol
 
 from callcenter.errors import (
     AmiActionFailed,
-    AmiError,
     AmiConnectionLost,
+    AmiError,
     AmiLoginRefused,
     AmiTimeout,
     AmiUnsafeValue,
@@ -76,13 +76,14 @@ def check_safe(fields: Mapping[str, str]) -> dict[str, str]:
 
 
 def flatten(message: Mapping[str, Any]) -> RawMessage:
-    """A panoramisk Message as a plain dict; a repeated header keeps every value, joined."""
-    flat: RawMessage = {}
-    for key, value in message.items():
-        if key == "content":
-            continue
-        flat[key] = ",".join(value) if isinstance(value, list) else str(value)
-    return flat
+    """A panoramisk Message as a plain dict; a repeated header keeps every value, joined.
+
+    Reads panoramisk's own storage: its case-insensitive mapping API costs more per
+    message than everything the tracker does with it."""
+    store = getattr(message, "_store", None)
+    pairs = store.values() if isinstance(store, dict) else message.items()
+    return {key: (",".join(value) if isinstance(value, list) else value)
+            for key, value in pairs if key != "content"}
 
 
 class _GuardedProtocol(AMIProtocol):  # type: ignore[misc]

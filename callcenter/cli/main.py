@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(config: Config) -> int:
-    from callcenter.daemon import Daemon  # the daemon's imports are for `run` only
+    from callcenter.daemon import Daemon  # noqa: PLC0415 - only `run` needs the daemon
 
     async def go() -> None:
         await Daemon(config).run()

@@ -104,6 +104,18 @@ class Tracker:
         self.agents: dict[str, AgentView] = {}
         self.ring = RingRule(rules)
         self._answered_linkedids: set[str] = set()
+        self._dirty_queues: set[str] = set()
+        self._soonest_new_deadline: float | None = None
+
+    def take_soonest_new_deadline(self) -> float | None:
+        """The earliest timer created since the last call: lets the shell re-arm its
+        timer only when an event brought a deadline forward."""
+        soonest, self._soonest_new_deadline = self._soonest_new_deadline, None
+        return soonest
+
+    def _new_deadline(self, at: float) -> None:
+        if self._soonest_new_deadline is None or at < self._soonest_new_deadline:
+            self._soonest_new_deadline = at
 
     # -- reading ------------------------------------------------------------------
     def state_of(self, agent: AgentView) -> AgentState:
@@ -147,16 +159,21 @@ class Tracker:
                 queue.last_sample_at = now
                 out.append(QueueSampled(queue.name, len(queue.waiting),
                                         round(queue.longest_wait_s(now), 1), now))
-        self._report_queues(out)
+        self._report_queues(out, everything=True)
         return out
 
-    def _report_queues(self, out: list[Outcome]) -> None:
-        for queue in self.queues.values():
+    def _report_queues(self, out: list[Outcome], everything: bool = False) -> None:
+        names = list(self.queues) if everything else self._dirty_queues
+        for name in names:
+            queue = self.queues.get(name)
+            if queue is None:
+                continue
             current = (len(queue.waiting), queue.oldest_joined_at(),
                        self.agents_available(queue.name))
             if queue.reported != current:
                 queue.reported = current
                 out.append(QueueChanged(queue.name, *current, self.clock.now()))
+        self._dirty_queues.clear()
 
     # -- events -------------------------------------------------------------------
     def handle(self, event: ev.Event) -> list[Outcome]:
@@ -190,9 +207,12 @@ class Tracker:
         return out
 
     def _queue(self, name: str) -> QueueView:
+        """The queue an event is about; its live picture will be re-checked."""
+        self._dirty_queues.add(name)
         queue = self.queues.get(name)
         if queue is None:
             queue = self.queues[name] = QueueView(name)
+            self._new_deadline(self.clock.now())  # sample it right away
         return queue
 
     def _agent(self, interface: str, name: str) -> AgentView:
@@ -208,6 +228,7 @@ class Tracker:
         current = (state, agent.paused_reason)
         if agent.reported != current:
             agent.reported = current
+            self._dirty_queues.update(agent.memberships)
             out.append(AgentStateChanged(agent.ref, state, agent.paused_reason,
                                          agent.current_linkedid, self.clock.now()))
 
@@ -232,6 +253,7 @@ class Tracker:
         agent = self._agent(event.interface, event.member_name)
         self.ring.start(RingingLeg(event.leg_uniqueid, event.uniqueid, event.linkedid,
                                    event.queue, agent.ref, self.clock.now()))
+        self._new_deadline(self.clock.now() + self.rules.ring_budget_s)
         self._report(agent, out)
 
     def _ring_no_answer(self, event: ev.AgentRingNoAnswer, out: list[Outcome]) -> None:
@@ -278,6 +300,7 @@ class Tracker:
         if agent.current_linkedid == event.linkedid:
             agent.current_linkedid = None
             agent.wrapup_until = now + self.rules.wrapup_s
+            self._new_deadline(agent.wrapup_until)
         out.append(CallCompleted(event.linkedid, event.uniqueid, event.queue, agent.ref,
                                  event.talk_s, event.reason, now))
         self._report(agent, out)
@@ -312,12 +335,14 @@ class Tracker:
             # call is over for this agent even though AgentComplete comes later.
             agent.current_linkedid = None
             agent.wrapup_until = self.clock.now() + self.rules.wrapup_s
+            self._new_deadline(agent.wrapup_until)
         self._report(agent, out)
 
     def _resync(self, snapshot: ev.QueueSnapshot, out: list[Outcome]) -> None:
         now = self.clock.now()
         for name in snapshot.queues:
             self._queue(name).waiting.clear()
+        self._dirty_queues.update(self.queues)
         for entry in snapshot.waiting:
             self._queue(entry.queue).waiting[entry.uniqueid] = Waiting(
                 entry.uniqueid, entry.linkedid, entry.caller_number, now - entry.wait_s)

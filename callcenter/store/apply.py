@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, insert, select, update
 
 from callcenter.domain import outcomes as oc
 from callcenter.domain.phone import normalise
@@ -19,7 +18,7 @@ from callcenter.store.upsert import insert_for
 class Applier:
     def __init__(self, repeat_window_s: float) -> None:
         self.repeat_window_s = repeat_window_s
-        self._handlers: dict[type, Callable[[Session, Any], None]] = {
+        self._handlers: dict[type, Callable[[Connection, Any], None]] = {
             oc.CallJoined: self.call_joined,
             oc.CallAbandoned: self.call_abandoned,
             oc.CallAnswered: self.call_answered,
@@ -34,34 +33,65 @@ class Applier:
             oc.QueueSampled: self.queue_sampled,
         }
 
-    def apply(self, session: Session, outcome: oc.Outcome) -> None:
+    def apply(self, session: Connection, outcome: oc.Outcome) -> None:
         self._handlers[type(outcome)](session, outcome)
 
-    def call_joined(self, s: Session, o: oc.CallJoined) -> None:
+    def apply_batch(self, session: Connection, batch: list[oc.Outcome]) -> None:
+        """Apply a batch in order, with two shortcuts that change no result: the
+        live rows (agents, queues_live) keep only their latest value, and history
+        rows (state changes, queue samples) are inserted in one statement each."""
+        latest_agent: dict[str, oc.AgentStateChanged] = {}
+        latest_queue: dict[str, oc.QueueChanged] = {}
+        changes: list[dict[str, Any]] = []
+        samples: list[dict[str, Any]] = []
+        for outcome in batch:
+            if isinstance(outcome, oc.AgentStateChanged):
+                latest_agent[outcome.agent.interface] = outcome
+                changes.append({"agent_interface": outcome.agent.interface,
+                                "state": outcome.state.value, "reason": outcome.reason,
+                                "at": outcome.at})
+            elif isinstance(outcome, oc.QueueChanged):
+                latest_queue[outcome.queue] = outcome
+            elif isinstance(outcome, oc.QueueSampled):
+                samples.append({"queue": outcome.queue, "at": outcome.at,
+                                "waiting": outcome.waiting,
+                                "longest_wait_s": outcome.longest_wait_s})
+            else:
+                self.apply(session, outcome)
+        for state in latest_agent.values():
+            self._agent_row(session, state)
+        for queue in latest_queue.values():
+            self.queue_changed(session, queue)
+        if changes:
+            session.execute(insert(m.AgentStateChange), changes)
+        if samples:
+            session.execute(insert(m.QueueSample), samples)
+
+    def call_joined(self, s: Connection, o: oc.CallJoined) -> None:
         s.execute(insert_for(s, m.Call).values(
             linkedid=o.linkedid, uniqueid=o.uniqueid, queue=o.queue,
             caller_phone=normalise(o.caller_number), joined_at=o.at, outcome="waiting",
         ).on_conflict_do_nothing())
 
-    def call_abandoned(self, s: Session, o: oc.CallAbandoned) -> None:
+    def call_abandoned(self, s: Connection, o: oc.CallAbandoned) -> None:
         s.execute(update(m.Call)
                   .where(m.Call.linkedid == o.linkedid, m.Call.queue == o.queue,
                          m.Call.outcome == "waiting")
                   .values(outcome="abandoned", ended_at=o.at))
 
-    def call_answered(self, s: Session, o: oc.CallAnswered) -> None:
+    def call_answered(self, s: Connection, o: oc.CallAnswered) -> None:
         s.execute(update(m.Call)
                   .where(m.Call.linkedid == o.linkedid, m.Call.queue == o.queue)
                   .values(outcome="answered", answered_at=o.at,
                           agent_interface=o.agent.interface, hold_s=o.hold_s,
                           ring_s=o.ring_s, late_answer=o.late_answer))
 
-    def _customer(self, s: Session, phone: str, at: float) -> int:
+    def _customer(self, s: Connection, phone: str, at: float) -> int:
         s.execute(insert_for(s, m.Customer).values(phone=phone, name="", created_at=at)
                   .on_conflict_do_nothing())
         return s.execute(select(m.Customer.id).where(m.Customer.phone == phone)).scalar_one()
 
-    def ticket_opened(self, s: Session, o: oc.TicketOpened) -> None:
+    def ticket_opened(self, s: Connection, o: oc.TicketOpened) -> None:
         phone = normalise(o.caller_number)
         customer_id = self._customer(s, phone, o.at)
         recent = s.execute(select(func.count()).select_from(m.Call).where(
@@ -76,7 +106,7 @@ class Applier:
         # Already opened (daemon restarted mid-call): a different agent joins it.
         self.participant_added(s, oc.TicketParticipantAdded(o.linkedid, o.owner, o.queue, o.at))
 
-    def participant_added(self, s: Session, o: oc.TicketParticipantAdded) -> None:
+    def participant_added(self, s: Connection, o: oc.TicketParticipantAdded) -> None:
         ticket = s.execute(select(m.Ticket.id, m.Ticket.owner_interface)
                            .where(m.Ticket.linkedid == o.linkedid)).one_or_none()
         if ticket is None:
@@ -86,7 +116,7 @@ class Applier:
             queue=o.queue, joined_at=o.at,
         ).on_conflict_do_nothing())
 
-    def call_completed(self, s: Session, o: oc.CallCompleted) -> None:
+    def call_completed(self, s: Connection, o: oc.CallCompleted) -> None:
         s.execute(update(m.Call)
                   .where(m.Call.linkedid == o.linkedid, m.Call.queue == o.queue)
                   .values(ended_at=o.at, talk_s=o.talk_s, hangup_by=o.hangup_by))
@@ -100,14 +130,14 @@ class Applier:
                   .values(talk_s=round(o.at - ticket.opened_at, 1), hangup_by=o.hangup_by,
                           completed_at=o.at))
 
-    def ring_leg_ended(self, s: Session, o: oc.RingLegEnded) -> None:
+    def ring_leg_ended(self, s: Connection, o: oc.RingLegEnded) -> None:
         s.execute(insert_for(s, m.RingLeg).values(
             leg_uniqueid=o.leg_uniqueid, linkedid=o.linkedid, queue=o.queue,
             agent_interface=o.agent.interface, started_at=o.started_at, ended_at=o.at,
             ring_s=o.ring_s, result=o.result.value,
         ).on_conflict_do_nothing())
 
-    def violation_raised(self, s: Session, o: oc.ViolationRaised) -> None:
+    def violation_raised(self, s: Connection, o: oc.ViolationRaised) -> None:
         s.execute(insert_for(s, m.Violation).values(
             leg_uniqueid=o.leg_uniqueid, linkedid=o.linkedid, queue=o.queue,
             agent_interface=o.agent.interface, agent_name=o.agent.name,
@@ -121,24 +151,27 @@ class Applier:
             reason="late_answer", violation_id=violation_id, at=o.at,
         ).on_conflict_do_nothing())
 
-    def violation_settled(self, s: Session, o: oc.ViolationSettled) -> None:
+    def violation_settled(self, s: Connection, o: oc.ViolationSettled) -> None:
         s.execute(update(m.Violation).where(m.Violation.leg_uniqueid == o.leg_uniqueid)
                   .values(kind=o.kind.value, ring_s=o.ring_s, settled=True, settled_at=o.at))
 
-    def agent_state_changed(self, s: Session, o: oc.AgentStateChanged) -> None:
+    def agent_state_changed(self, s: Connection, o: oc.AgentStateChanged) -> None:
+        self._agent_row(s, o)
+        s.execute(insert(m.AgentStateChange).values(
+            agent_interface=o.agent.interface, state=o.state.value, reason=o.reason, at=o.at))
+
+    def _agent_row(self, s: Connection, o: oc.AgentStateChanged) -> None:
         values = {"name": o.agent.name, "state": o.state.value, "paused_reason": o.reason,
                   "current_linkedid": o.current_linkedid, "since": o.at}
         s.execute(insert_for(s, m.Agent).values(interface=o.agent.interface, **values)
                   .on_conflict_do_update(index_elements=["interface"], set_=values))
-        s.add(m.AgentStateChange(agent_interface=o.agent.interface, state=o.state.value,
-                                 reason=o.reason, at=o.at))
 
-    def queue_changed(self, s: Session, o: oc.QueueChanged) -> None:
+    def queue_changed(self, s: Connection, o: oc.QueueChanged) -> None:
         values = {"waiting": o.waiting, "oldest_joined_at": o.oldest_joined_at,
                   "agents_available": o.agents_available, "updated_at": o.at}
         s.execute(insert_for(s, m.QueueLive).values(queue=o.queue, **values)
                   .on_conflict_do_update(index_elements=["queue"], set_=values))
 
-    def queue_sampled(self, s: Session, o: oc.QueueSampled) -> None:
-        s.add(m.QueueSample(queue=o.queue, at=o.at, waiting=o.waiting,
-                            longest_wait_s=o.longest_wait_s))
+    def queue_sampled(self, s: Connection, o: oc.QueueSampled) -> None:
+        s.execute(insert(m.QueueSample).values(queue=o.queue, at=o.at, waiting=o.waiting,
+                                               longest_wait_s=o.longest_wait_s))

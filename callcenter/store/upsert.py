@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 
-def insert_for(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
+def insert_for(connection: Connection, table: Any) -> Any:
+    dialect = connection.dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table)

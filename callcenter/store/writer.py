@@ -1,25 +1,27 @@
-"""Batched writes on a thread of their own, so the event loop never waits on the disk.
+"""Batched writes in a process of their own, so the event loop never waits on the disk
+and never competes with SQLAlchemy for the GIL.
 
-Outcomes are queued without blocking; the writer thread takes whatever has
-gathered (up to `batch_max`, or `flush_interval_s` after the first) and writes it
-in one transaction.  If a batch fails, each outcome is retried alone so one bad
-row cannot take the others down with it.
+`submit()` only queues.  A sender thread gathers whatever has accumulated (up to
+`batch_max`, or `flush_interval_s` after the first outcome) and hands it, pickled,
+to the writer process, which writes it in one transaction and acknowledges.  One
+batch is in flight at a time: while the database is busy, the next batch grows.
+If a batch fails, the writer retries each outcome alone so one bad row cannot take
+the others down with it.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import queue
 import threading
 import time
 from collections.abc import Iterable
+from multiprocessing.connection import Connection as Pipe
 
 import structlog
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from callcenter.domain.outcomes import Outcome
-from callcenter.store.apply import Applier
 
 log = structlog.get_logger("callcenter.store")
 
@@ -27,21 +29,26 @@ _STOP = object()
 
 
 class StoreWriter:
-    def __init__(self, engine: Engine, applier: Applier, *, batch_max: int = 500,
-                 flush_interval_s: float = 0.05) -> None:
-        self._engine = engine
-        self._applier = applier
+    def __init__(self, database_url: str, repeat_window_s: float, *, batch_max: int = 500,
+                 flush_interval_s: float = 0.05, log_level: str = "INFO") -> None:
         self._batch_max = batch_max
         self._flush_interval_s = flush_interval_s
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
-        self._idle = threading.Condition()
+        context = multiprocessing.get_context("spawn")  # no fork of a running event loop
+        self._pipe, child_pipe = context.Pipe()
+        self._process = context.Process(
+            target=_writer_process, args=(child_pipe, database_url, repeat_window_s, log_level),
+            name="callcenter-store-writer", daemon=True)
+        self._sender = threading.Thread(target=self._send_batches, name="store-sender",
+                                        daemon=True)
+        self._progress = threading.Condition()
         self._submitted = 0
         self._written = 0
         self.failed = 0
 
     def start(self) -> None:
-        self._thread.start()
+        self._process.start()
+        self._sender.start()
 
     def submit(self, outcomes: Iterable[Outcome]) -> None:
         for outcome in outcomes:
@@ -52,53 +59,79 @@ class StoreWriter:
         """Wait until everything submitted so far is written (tests, shutdown)."""
         target = self._submitted
         deadline = time.monotonic() + timeout
-        with self._idle:
+        with self._progress:
             while self._written < target:
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or not self._process.is_alive():
                     return False
-                self._idle.wait(left)
+                self._progress.wait(min(left, 0.5))
         return True
 
-    def close(self, timeout: float = 10.0) -> None:
+    def close(self, timeout: float = 30.0) -> None:
         self._queue.put(_STOP)
-        self._thread.join(timeout)
+        self._sender.join(timeout)
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
 
-    def _run(self) -> None:
+    def _send_batches(self) -> None:
         stopping = False
         while not stopping:
             first = self._queue.get()
             if first is _STOP:
                 break
-            batch: list[Outcome] = [first]  # type: ignore[list-item]
+            batch: list[object] = [first]
             deadline = time.monotonic() + self._flush_interval_s
             while len(batch) < self._batch_max:
                 left = deadline - time.monotonic()
                 try:
-                    item = self._queue.get(timeout=max(left, 0)) if left > 0 else self._queue.get_nowait()
+                    item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is _STOP:
                     stopping = True
                     break
-                batch.append(item)  # type: ignore[arg-type]
-            self._write(batch)
-            with self._idle:
-                self._written += len(batch)
-                self._idle.notify_all()
+                batch.append(item)
+            try:
+                self._pipe.send(batch)
+                written, failed = self._pipe.recv()
+            except (EOFError, OSError):
+                log.error("store.writer_died", lost=len(batch))
+                return
+            with self._progress:
+                self._written += written
+                self.failed += failed
+                self._progress.notify_all()
+        self._pipe.send(None)
 
-    def _write(self, batch: list[Outcome]) -> None:
+
+def _writer_process(pipe: Pipe, database_url: str, repeat_window_s: float,
+                    log_level: str) -> None:
+    # Imported here: this runs in the spawned writer process.
+    from callcenter import logs  # noqa: PLC0415
+    from callcenter.store.apply import Applier  # noqa: PLC0415
+    from callcenter.store.db import engine_for  # noqa: PLC0415
+
+    logs.configure(log_level)
+    engine = engine_for(database_url)
+    applier = Applier(repeat_window_s)
+    while True:
+        batch = pipe.recv()
+        if batch is None:
+            break
+        failed = 0
         try:
-            with Session(self._engine) as session, session.begin():
-                for outcome in batch:
-                    self._applier.apply(session, outcome)
-            return
+            with engine.begin() as connection:
+                applier.apply_batch(connection, batch)
         except SQLAlchemyError:
             log.warning("store.batch_failed", size=len(batch), exc_info=True)
-        for outcome in batch:
-            try:
-                with Session(self._engine) as session, session.begin():
-                    self._applier.apply(session, outcome)
-            except SQLAlchemyError:
-                self.failed += 1
-                log.error("store.write_failed", outcome=type(outcome).__name__, exc_info=True)
+            for outcome in batch:
+                try:
+                    with engine.begin() as connection:
+                        applier.apply(connection, outcome)
+                except SQLAlchemyError:
+                    failed += 1
+                    log.error("store.write_failed", outcome=type(outcome).__name__,
+                              exc_info=True)
+        pipe.send((len(batch), failed))
+    engine.dispose()

@@ -146,7 +146,7 @@ class TestBed:
             f"/tb/{self.name}/etc/asterisk.conf",
         ]
         with self.log_path.open("ab") as out:
-            self._process = subprocess.Popen(  # noqa: S603 - fixed argv
+            self._process = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
         self._wait_fully_booted(timeout)
@@ -222,9 +222,7 @@ def _daemon_account(shipped_manager_conf: Path) -> str:
             in_account = stripped == f"[{DAEMON_USER}]"
         if not in_account:
             continue
-        if stripped.startswith("secret"):
-            line = f"secret = {DAEMON_SECRET}"
-        lines.append(line)
+        lines.append(f"secret = {DAEMON_SECRET}" if stripped.startswith("secret") else line)
     if not lines:
         raise TestBedError(f"{shipped_manager_conf} has no [{DAEMON_USER}] account")
     return "\n".join(lines) + "\n"

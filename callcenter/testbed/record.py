@@ -12,7 +12,6 @@ import asyncio
 import json
 import sys
 import time
-from pathlib import Path
 
 from callcenter.ami.client import AmiClient, AmiSettings, RawMessage
 from callcenter.testbed.asterisk import DAEMON_SECRET, DAEMON_USER, PROJECT_DIR, TestBed

@@ -1,12 +1,11 @@
 """inbound core: calls, legs, violations, ledger, agents, samples, tickets
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 00:52:53.150441
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -3,6 +3,8 @@ the full list of domain outcomes, and survival when attached mid-call."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from callcenter.domain import outcomes as oc
@@ -176,7 +178,7 @@ def test_queue_stats_and_service_level() -> None:
 def test_queue_is_sampled_at_least_every_interval() -> None:
     _t, outcomes = run(load("inbound", "ring_timeout"))
     times = [o.at for o in outcomes if isinstance(o, oc.QueueSampled) and o.queue == "support"]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert times and max(gaps) <= 5.0 + 1e-6
     waiting = [o.waiting for o in outcomes if isinstance(o, oc.QueueSampled) and o.queue == "support"]
     assert max(waiting) == 1

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from callcenter.domain import outcomes as oc
 from callcenter.store import db, queries
 from callcenter.store import models as m
-from callcenter.store.apply import Applier
 from callcenter.store.writer import StoreWriter
 from tests.replay import T0, load, run
 
@@ -23,8 +22,7 @@ ALL = ["answered_in_time", "answered_late", "ring_timeout", "ringall_answered_el
 
 
 def _write(url: str, outcomes: list[oc.Outcome]) -> None:
-    writer = StoreWriter(db.engine_for(url), Applier(7 * 86400.0), batch_max=7,
-                         flush_interval_s=0.01)
+    writer = StoreWriter(url, 7 * 86400.0, batch_max=7, flush_interval_s=0.01)
     writer.start()
     writer.submit(outcomes)
     assert writer.flush(20)

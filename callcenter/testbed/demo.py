@@ -1,0 +1,113 @@
+"""The main job, end to end on one machine: the bundled Asterisk, the daemon on
+SQLite, and simulated inbound traffic.  Prints what supervisors would see.
+
+    python -m callcenter.testbed.demo [--minutes 2] [--workdir DIR] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from callcenter.testbed.asterisk import DAEMON_SECRET, DAEMON_USER, TestBed
+from callcenter.testbed.control import Agent, Controller
+
+# A small hotline team: most answer well inside three rings, one is slow, one is
+# often away from the desk.
+AGENTS = (
+    Agent("5001", "张敏 zhang.min", answer_after=3),
+    Agent("5002", "李强 li.qiang", answer_after=6),
+    Agent("5003", "王芳 wang.fang", answer_after=17),
+    Agent("5004", "刘洋 liu.yang", answer_after=None),
+)
+
+
+def _config(bed: TestBed, workdir: Path) -> Path:
+    path = workdir / "callcenter.toml"
+    path.write_text(f"""# written by the demo
+[ami]
+port = {bed.ami_port}
+username = "{DAEMON_USER}"
+secret = "{DAEMON_SECRET}"
+
+[database]
+url = "sqlite:///{workdir}/callcenter.db"
+""", encoding="utf-8")
+    return path
+
+
+def _cli(config: Path, *args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "callcenter.cli.main", "--config", str(config),
+                             *args], capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+async def _traffic(bed: TestBed, minutes: float, rng: random.Random) -> int:
+    calls = 0
+    async with Controller(bed) as c:
+        for queue in ("support", "complaints", "callback"):
+            await c.logout_all(queue)
+        for agent in AGENTS:
+            await c.login("support", Agent(agent.agent_id, agent.name, agent.answer_after,
+                                           talk_s=rng.randint(15, 40)))
+        await c.pause("support", AGENTS[3], True, "午休 lunch")
+        end = time.monotonic() + minutes * 60
+        while time.monotonic() < end:
+            calls += 1
+            number = f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}"
+            if rng.random() < 0.2:
+                number = "+86" + number
+            c.call("support", number, patience_s=rng.randint(10, 60))
+            if calls == 6:  # the slow agent's colleague comes back from lunch
+                await c.pause("support", AGENTS[3], False)
+            await asyncio.sleep(rng.expovariate(1 / 8))
+        await asyncio.sleep(20)
+    return calls
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=2.0)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/callcenter-demo"))  # noqa: S108 - a demo
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    for old in args.workdir.glob("callcenter.db*"):
+        old.unlink()
+    bed = TestBed(name="demo")
+    print("starting Asterisk 22 (test bed chroot) ...", flush=True)
+    bed.start()
+    daemon: subprocess.Popen[bytes] | None = None
+    try:
+        config = _config(bed, args.workdir)
+        print(_cli(config, "db", "upgrade").strip())
+        log_path = args.workdir / "daemon.log"
+        with log_path.open("wb") as log:
+            daemon = subprocess.Popen([sys.executable, "-m", "callcenter.cli.main", "--config",
+                                       str(config), "run"], stdout=log, stderr=subprocess.STDOUT)
+        print(f"daemon running (pid {daemon.pid}); its JSON log: {log_path}")
+        print(f"simulating {args.minutes:g} min of inbound calls ...", flush=True)
+        calls = asyncio.run(_traffic(bed, args.minutes, random.Random(args.seed)))  # noqa: S311
+        print(f"\n{calls} calls placed.\n")
+        for what in ("queues", "agents", "violations", "tickets"):
+            print(f"== callcenter {what}")
+            print(_cli(config, what, "--limit", "15"))
+        print(f"(read them again any time: callcenter --config {config} tickets --json)")
+    finally:
+        if daemon is not None:
+            daemon.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                daemon.wait(20)
+        bed.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

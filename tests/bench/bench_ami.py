@@ -1,0 +1,144 @@
+"""Throughput: bare panoramisk with a no-op handler vs. the whole daemon
+(translation, tracker, timers, batched persistence to SQLite), fed the same
+recorded AMI stream at full speed by a fake AMI server, in one run.
+
+    python -m tests.bench.bench_ami [--repeat 150]
+
+Target: the daemon keeps at least half of bare panoramisk's rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from panoramisk import Manager
+
+from callcenter import logs
+from callcenter.ami.client import AmiSettings, RawMessage
+from callcenter.config import load
+from callcenter.daemon import Daemon
+from callcenter.store import db
+from tests.fakeami import FakeAmi, encode
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "inbound"
+ID_FIELDS = ("Uniqueid", "Linkedid", "DestUniqueid", "DestLinkedid")
+END = encode({"Event": "UserEvent", "UserEvent": "bench-end"})
+
+
+def recorded_stream(repeat: int) -> tuple[bytes, int]:
+    """Every fixture, `repeat` times, with ids made unique per repetition so the
+    daemon does real work (new calls, tickets, violations) every time."""
+    records = [r["event"] for path in sorted(FIXTURES.glob("*.json"))
+               for r in json.loads(path.read_text(encoding="utf-8"))["events"]]
+    chunks = []
+    for n in range(repeat):
+        for event in records:
+            fields = {k: (f"{v}.{n}" if k in ID_FIELDS else v) for k, v in event.items()}
+            chunks.append(encode(fields))
+    return b"".join(chunks) + END, len(chunks) + 1
+
+
+async def bare_panoramisk(blob: bytes, count: int) -> float:
+    fake = FakeAmi()
+    done = asyncio.Event()
+    seen = 0
+    started = 0.0
+
+    def push(writer: asyncio.StreamWriter) -> None:
+        nonlocal started
+        started = time.perf_counter()
+        writer.write(blob)
+
+    def noop(_manager: object, message: RawMessage) -> None:
+        nonlocal seen
+        seen += 1
+        if message.get("UserEvent") == "bench-end":
+            done.set()
+
+    fake.on_connected = push
+    port = await fake.start()
+    manager = Manager(host="127.0.0.1", port=port, username="cc", secret=fake.secret,
+                      loop=asyncio.get_running_loop(), ping_delay=3600)
+    manager.register_event("*", noop)
+    await manager.connect()
+    await asyncio.wait_for(done.wait(), 300)
+    elapsed = time.perf_counter() - started
+    manager.close()
+    await fake.stop()
+    if seen < count:
+        raise RuntimeError(f"panoramisk saw {seen} of {count} messages")
+    return count / elapsed
+
+
+class _BenchDaemon(Daemon):
+    done: asyncio.Event
+
+    def on_message(self, raw: RawMessage) -> None:
+        super().on_message(raw)
+        if raw.get("UserEvent") == "bench-end":
+            self.done.set()
+
+
+async def whole_daemon(blob: bytes, count: int, workdir: Path) -> tuple[float, float, int]:
+    fake = FakeAmi()
+    started = 0.0
+
+    def push(writer: asyncio.StreamWriter) -> None:
+        nonlocal started
+        started = time.perf_counter()
+        writer.write(blob)
+
+    fake.on_connected = push
+    port = await fake.start()
+    url = f"sqlite:///{workdir}/bench.db"
+    db.upgrade(url)
+    config = load(None, environ={"CALLCENTER__DATABASE__URL": url,
+                                 "CALLCENTER__LOG__LEVEL": "WARNING"})
+    config = type(config)(**{**config.__dict__,
+                             "ami": AmiSettings(port=port, username="cc", secret=fake.secret)})
+    daemon = _BenchDaemon(config)
+    daemon.done = asyncio.Event()
+    task = asyncio.create_task(daemon.run())
+    await asyncio.wait_for(daemon.done.wait(), 300)
+    handled = time.perf_counter() - started
+    flushed_ok = await asyncio.to_thread(daemon.writer.flush, 300)
+    persisted = time.perf_counter() - started
+    daemon.stop()
+    await task
+    await fake.stop()
+    if not flushed_ok:
+        raise RuntimeError("the store writer did not catch up")
+    return count / handled, count / persisted, daemon.events_handled
+
+
+async def main(repeat: int, rounds: int) -> None:
+    logs.configure("WARNING")
+    blob, count = recorded_stream(repeat)
+    bare, handled, persisted = 0.0, 0.0, 0.0
+    domain_events = 0
+    for _ in range(rounds):  # alternate, keep each one's best: the machine is shared
+        bare = max(bare, await bare_panoramisk(blob, count))
+        with tempfile.TemporaryDirectory() as tmp:
+            h, p, domain_events = await whole_daemon(blob, count, Path(tmp))
+        handled, persisted = max(handled, h), max(persisted, p)
+    print(f"AMI messages replayed:             {count} ({domain_events} reached the tracker), "
+          f"best of {rounds}")
+    print(f"bare panoramisk, no-op handler:    {bare:>10,.0f} messages/s")
+    print(f"daemon, processing + persistence:  {handled:>10,.0f} messages/s "
+          f"(ratio {handled / bare:.2f}; the event loop's rate, writes queued)")
+    print(f"daemon, until writes are on disk:  {persisted:>10,.0f} messages/s "
+          f"(ratio {persisted / bare:.2f}; the writer process's rate)")
+    print(f"target: daemon >= 0.50 x bare panoramisk: {'met' if handled / bare >= 0.5 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=150)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    asyncio.run(main(args.repeat, args.rounds))
