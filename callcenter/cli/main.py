@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -99,11 +100,21 @@ def render_table(rows: list[dict[str, Any]]) -> str:
         return "(none)"
     headers = list(rows[0])
     cells = [[_cell(row.get(h)) for h in headers] for row in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    widths = [max(_width(h), *(_width(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines += ["  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip()
+              for row in cells]
     return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Terminal columns: Chinese names take two columns per character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def _cell(value: Any) -> str:

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from callcenter import logs
 from callcenter.testbed.asterisk import DAEMON_SECRET, DAEMON_USER, TestBed
 from callcenter.testbed.control import Agent, Controller
 
@@ -78,6 +79,7 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/callcenter-demo"))  # noqa: S108 - a demo
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    logs.configure("WARNING")  # the daemon's own log goes to its file
     args.workdir.mkdir(parents=True, exist_ok=True)
     for old in args.workdir.glob("callcenter.db*"):
         old.unlink()

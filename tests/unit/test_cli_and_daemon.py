@@ -17,7 +17,7 @@ from tests.replay import load as load_fixture
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "callcenter.cli.main", *args],
-                          capture_output=True, text=True, timeout=60)
+                          check=False, capture_output=True, text=True, timeout=60)
 
 
 def test_bad_setting_exits_2_naming_the_key(tmp_path: Path) -> None:
