@@ -12,6 +12,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,6 +61,53 @@ def _sample(value: Any) -> str | None:
     return None if 0 < value <= 10 else "must be between 0 and 10 seconds"
 
 
+def _hhmm_range(value: Any) -> str | None:
+    try:
+        parse_range(value)
+    except ValueError:
+        return "must be a time range like 09:00-18:00"
+    return None
+
+
+def _month_day(value: Any) -> str | None:
+    try:
+        datetime.strptime("2000-" + value, "%Y-%m-%d")
+    except ValueError:
+        return "must be a month-day like 05-01"
+    return None
+
+
+def _dates(value: Any) -> str | None:
+    for item in value:
+        try:
+            date.fromisoformat(item)
+        except (TypeError, ValueError):
+            return f"{item!r} is not a date (YYYY-MM-DD)"
+    return None
+
+
+def _peaks(value: Any) -> str | None:
+    for item in value:
+        try:
+            start, end = (datetime.fromisoformat(x) for x in item.split("/"))
+        except (AttributeError, TypeError, ValueError):
+            return f"{item!r} is not a period like 2026-11-11T09:00/2026-11-11T21:00"
+        if end <= start:
+            return f"{item!r} ends before it starts"
+    return None
+
+
+def _strings(value: Any) -> str | None:
+    return None if all(isinstance(v, str) for v in value) else "must be a list of strings"
+
+
+def parse_range(text: str) -> tuple[time, time]:
+    start, end = (time.fromisoformat(x.strip()) for x in text.split("-"))
+    if end <= start:
+        raise ValueError(text)
+    return start, end
+
+
 def _level(value: Any) -> str | None:
     ok = value.upper() in ("DEBUG", "INFO", "WARNING", "ERROR")
     return None if ok else "must be DEBUG, INFO, WARNING or ERROR"
@@ -99,6 +147,52 @@ SCHEMA: dict[str, dict[str, Setting]] = {
     "log": {
         "level": Setting(str, "INFO", _level),
     },
+    "callbacks": {
+        "channel_template": Setting(str, "PJSIP/{number}@trunk"),
+        "callback_queue": Setting(str, "callback"),
+        "customer_first_context": Setting(str, "callcenter-callback"),
+        "agent_first_context": Setting(str, "callcenter-callback-agent-first"),
+        "caller_id": Setting(str, ""),
+        "max_in_flight_total": Setting(int, 4, _positive),
+        "max_in_flight_per_campaign": Setting(int, 2, _positive),
+        "max_attempts": Setting(int, 3, _positive),
+        "max_calls_per_number_24h": Setting(int, 2, _positive),
+        "ring_timeout_s": Setting(float, 30.0, _positive),
+        "gap_no_answer_s": Setting(float, 7200.0, _non_negative),
+        "gap_busy_s": Setting(float, 1800.0, _non_negative),
+        "gap_powered_off_s": Setting(float, 14400.0, _non_negative),
+        "gap_other_s": Setting(float, 3600.0, _non_negative),
+        "followup_deadline_days": Setting(float, 3.0, _positive),
+        "abandoned_min_wait_s": Setting(float, 20.0, _non_negative),
+        "abandoned_deadline_hours": Setting(float, 24.0, _positive),
+        "outer_bound": Setting(str, "08:00-21:00", _hhmm_range),
+        "summer_from": Setting(str, "05-01", _month_day),
+        "summer_hours": Setting(str, "09:00-18:00", _hhmm_range),
+        "summer_lunch": Setting(str, "12:00-13:30", _hhmm_range),
+        "winter_from": Setting(str, "10-01", _month_day),
+        "winter_hours": Setting(str, "09:00-17:30", _hhmm_range),
+        "winter_lunch": Setting(str, "12:00-13:00", _hhmm_range),
+        "holidays": Setting(list, [], _dates),
+        "makeup_workdays": Setting(list, [], _dates),
+        "predictable_peaks": Setting(list, [], _peaks),
+        "peak_max_agents": Setting(int, 2, _positive),
+        "dialer_interval_s": Setting(float, 2.0, _positive),
+    },
+    "surge": {
+        "scope": Setting(str, "total", lambda v: None if v in ("total", "per_queue")
+                         else "must be total or per_queue"),
+        "level1_threshold": Setting(int, 8, _positive),
+        "level1_inclusive": Setting(bool, False),
+        "level2_threshold": Setting(int, 16, _positive),
+        "sustain_s": Setting(float, 1800.0, _positive),
+        "early_warning_s": Setting(float, 300.0, _positive),
+        "cooldown_s": Setting(float, 300.0, _positive),
+        "break_reasons": Setting(list, ["午休", "休息", "lunch", "break"], _strings),
+        "unpause_breaks": Setting(bool, False),
+        "supervisors": Setting(list, [], _strings),
+        "supervisor_queues": Setting(list, ["support"], _strings),
+        "check_interval_s": Setting(float, 5.0, _positive),
+    },
 }
 
 
@@ -113,6 +207,8 @@ class Config:
     repeat_caller_window_days: int
     log_level: str
     source: str
+    callbacks: dict[str, Any]
+    surge: dict[str, Any]
 
 
 def load(path: str | os.PathLike[str] | None = None,
@@ -154,7 +250,7 @@ def _checked(section: str, key: str, value: Any) -> Any:
         raise ConfigError(name, f"unknown setting (known: {', '.join(SCHEMA[section])})")
     if setting.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if not isinstance(value, setting.kind) or isinstance(value, bool):
+    if not isinstance(value, setting.kind) or (isinstance(value, bool) and setting.kind is not bool):
         raise ConfigError(name, f"must be {setting.kind.__name__}, got {value!r}")
     problem = setting.check(value) if setting.check else None
     if problem:
@@ -172,7 +268,8 @@ def _apply_env(values: dict[str, dict[str, Any]], env: Mapping[str, str]) -> Non
         section, key = parts
         kind = SCHEMA[section][key].kind
         try:
-            value: Any = kind(text)
+            value: Any = (text.lower() in ("1", "true", "yes") if kind is bool
+                          else [x for x in text.split(",") if x] if kind is list else kind(text))
         except ValueError:
             raise ConfigError(var, f"must be {kind.__name__}, got {text!r}") from None
         values[section][key] = _checked(section, key, value)
@@ -196,4 +293,6 @@ def _build(v: dict[str, dict[str, Any]], source: str) -> Config:
         repeat_caller_window_days=v["rules"]["repeat_caller_window_days"],
         log_level=v["log"]["level"].upper(),
         source=source,
+        callbacks=dict(v["callbacks"]),
+        surge=dict(v["surge"]),
     )

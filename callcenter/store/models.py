@@ -180,3 +180,99 @@ class QueueLive(Base):
     oldest_joined_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     agents_available: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+# -- callbacks (回访) -------------------------------------------------------------------
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))  # followup | abandoned | imported
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|paused|finished
+    mode: Mapped[str] = mapped_column(String(16), default="customer_first")  # or agent_first
+    agent_interface: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    deadline_days: Mapped[float] = mapped_column(Float, default=3.0)
+    max_in_flight: Mapped[int] = mapped_column(Integer, default=2)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "phone", name="uq_contacts_campaign_phone"),
+        Index("ix_contacts_due", "campaign_id", "status", "next_due_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(32))
+    member: Mapped[bool] = mapped_column(Boolean, default=False)  # 会员: 100 % coverage
+    service_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    deadline: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # pending | dialing | done | failed | cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    next_due_at: Mapped[float] = mapped_column(Float)
+    appointment_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Attempt(Base):
+    """One dial.  Stored as `dialing` before Originate is sent, with its ids, so a
+    crash can never lead to dialing the same person twice."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_phone_started", "phone", "started_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    action_id: Mapped[str] = mapped_column(String(80), unique=True)
+    channel_id: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # dialing|answered|ended|unknown
+    started_at: Mapped[float] = mapped_column(Float)
+    answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reason: Mapped[int | None] = mapped_column(Integer, nullable=True)  # OriginateResponse
+    cause: Mapped[int | None] = mapped_column(Integer, nullable=True)  # Q.850
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    agent_interface: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class DoNotCall(Base):
+    __tablename__ = "do_not_call"
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[float] = mapped_column(Float)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_open", "kind", "cleared_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16))  # info | warning | critical
+    message: Mapped[str] = mapped_column(String(500))
+    raised_at: Mapped[float] = mapped_column(Float)
+    cleared_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    acknowledged_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SurgeTransitionRow(Base):
+    __tablename__ = "surge_transitions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80))
+    previous: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    waiting: Mapped[int] = mapped_column(Integer)
+    evidence: Mapped[str] = mapped_column(String)  # JSON [[at, waiting], ...]

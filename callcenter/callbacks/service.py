@@ -1,0 +1,240 @@
+"""Campaign operations on the database: what the CLI and the dialer call."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+
+from callcenter.callbacks.importer import ImportReport, parse_contacts, read_table
+from callcenter.domain.callbacks import (
+    FINAL,
+    LABELS_ZH,
+    NOT_CONNECTED,
+    Contact,
+    Outcome,
+    RetryPolicy,
+    after_outcome,
+)
+from callcenter.domain.phone import normalise
+from callcenter.errors import CallcenterError
+from callcenter.store import models as m
+from callcenter.store.upsert import insert_for
+
+
+class CampaignError(CallcenterError):
+    error_id = "campaign.invalid"
+
+
+@dataclass(frozen=True)
+class NewCampaign:
+    name: str
+    kind: str = "followup"
+    mode: str = "customer_first"
+    agent_interface: str | None = None
+    deadline_days: float = 3.0
+    max_in_flight: int = 2
+
+
+def create_campaign(engine: Engine, spec: NewCampaign, now: float) -> int:
+    if spec.mode not in ("customer_first", "agent_first"):
+        raise CampaignError(f"mode must be customer_first or agent_first, not {spec.mode!r}")
+    if spec.mode == "agent_first" and not spec.agent_interface:
+        raise CampaignError("an agent_first campaign needs --agent INTERFACE")
+    with engine.begin() as conn:
+        new_id = conn.execute(insert(m.Campaign).values(
+            name=spec.name, kind=spec.kind, status="active", mode=spec.mode,
+            agent_interface=spec.agent_interface, deadline_days=spec.deadline_days,
+            max_in_flight=spec.max_in_flight, created_at=now).returning(m.Campaign.id)).scalar_one()
+        return int(new_id)
+
+
+def _campaign(conn: Any, campaign_id: int) -> Any:
+    row = conn.execute(select(m.Campaign).where(m.Campaign.id == campaign_id)).one_or_none()
+    if row is None:
+        raise CampaignError(f"no campaign {campaign_id}")
+    return row
+
+
+def _deadline(service_at: float, days: float) -> float:
+    return service_at + days * 86400.0
+
+
+def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
+                tz: ZoneInfo) -> ImportReport:
+    """All good rows in one transaction, or none; bad rows listed with their reasons."""
+    rows = read_table(path)
+    with engine.begin() as conn:
+        campaign = _campaign(conn, campaign_id)
+        known = set(conn.execute(select(m.Contact.phone)
+                                 .where(m.Contact.campaign_id == campaign_id)).scalars())
+        dnc = set(conn.execute(select(m.DoNotCall.phone)).scalars())
+        report = parse_contacts(rows, known, dnc)
+        values = []
+        for row in report.good:
+            service_at = (datetime.combine(row.service_date, time(12), tzinfo=tz).timestamp()
+                          if row.service_date else now)
+            values.append(dict(
+                campaign_id=campaign_id, name=row.name, phone=row.phone, member=row.member,
+                service_at=service_at, note=row.note, deadline=_deadline(service_at,
+                                                                         campaign.deadline_days),
+                status="pending", attempts=0, next_due_at=now, created_at=now))
+        if values:
+            conn.execute(insert(m.Contact), values)
+    return report
+
+
+def add_contact(engine: Engine, campaign_id: int, phone: str, now: float, *,
+                name: str = "", deadline: float | None = None, ticket_id: int | None = None,
+                note: str = "", member: bool = False) -> int | None:
+    """One contact (from a ticket or an abandoned call); None if already there or refused."""
+    number = normalise(phone)
+    with engine.begin() as conn:
+        campaign = _campaign(conn, campaign_id)
+        if conn.execute(select(m.DoNotCall.phone).where(m.DoNotCall.phone == number)).first():
+            return None
+        new_id = conn.execute(insert_for(conn, m.Contact).values(
+            campaign_id=campaign_id, name=name, phone=number, member=member, service_at=now,
+            note=note, ticket_id=ticket_id,
+            deadline=deadline if deadline is not None else _deadline(now, campaign.deadline_days),
+            status="pending", attempts=0, next_due_at=now, created_at=now,
+        ).on_conflict_do_nothing().returning(m.Contact.id)).scalar_one_or_none()
+        return None if new_id is None else int(new_id)
+
+
+def add_from_tickets(engine: Engine, campaign_id: int, since: float, until: float,
+                     now: float) -> int:
+    with engine.connect() as conn:
+        tickets = conn.execute(select(m.Ticket.id, m.Ticket.caller_phone, m.Ticket.opened_at)
+                               .where(m.Ticket.opened_at >= since, m.Ticket.opened_at < until)
+                               .order_by(m.Ticket.opened_at)).all()
+    added = 0
+    for ticket in tickets:
+        if ticket.caller_phone and add_contact(engine, campaign_id, ticket.caller_phone, now,
+                                               ticket_id=ticket.id) is not None:
+            added += 1
+    return added
+
+
+def set_status(engine: Engine, campaign_id: int, status: str) -> None:
+    with engine.begin() as conn:
+        _campaign(conn, campaign_id)
+        conn.execute(update(m.Campaign).where(m.Campaign.id == campaign_id).values(status=status))
+
+
+def record_outcome(engine: Engine, attempt_id: int, outcome: Outcome, now: float,
+                   policy: RetryPolicy, *, score: int | None = None, note: str = "",
+                   agent: str | None = None, appointment_at: float | None = None) -> None:
+    """An outcome for an attempt (the network's, or the agent's): retry or finish."""
+    if outcome is Outcome.SUCCESS and (score is None or not 0 <= score <= 5):
+        raise CampaignError("a successful callback needs a score from 0 to 5")
+    with engine.begin() as conn:
+        attempt = conn.execute(select(m.Attempt).where(m.Attempt.id == attempt_id)).one_or_none()
+        if attempt is None:
+            raise CampaignError(f"no attempt {attempt_id}")
+        contact = conn.execute(select(m.Contact).where(m.Contact.id == attempt.contact_id)).one()
+        conn.execute(update(m.Attempt).where(m.Attempt.id == attempt_id).values(
+            outcome=outcome.value, score=score, note=note, status="ended",
+            ended_at=attempt.ended_at or now,
+            agent_interface=agent or attempt.agent_interface))
+        domain = Contact(contact.id, contact.phone, contact.deadline,
+                         attempts=contact.attempts - 1 if contact.attempts else 0)
+        decision = after_outcome(domain, outcome, now, policy)
+        values: dict[str, Any] = {"last_outcome": outcome.value}
+        if appointment_at is not None:  # the customer asked for another time
+            values.update(status="pending", next_due_at=appointment_at,
+                          appointment_at=appointment_at)
+        elif decision.finished:
+            values["status"] = "done" if outcome in FINAL else "failed"
+        else:
+            values.update(status="pending", next_due_at=decision.retry_at)
+        conn.execute(update(m.Contact).where(m.Contact.id == contact.id).values(**values))
+        if decision.do_not_call:
+            conn.execute(insert_for(conn, m.DoNotCall).values(
+                phone=contact.phone, reason="refused callbacks", added_at=now
+            ).on_conflict_do_nothing())
+
+
+def dnc_add(engine: Engine, phone: str, reason: str, now: float) -> str:
+    number = normalise(phone)
+    with engine.begin() as conn:
+        conn.execute(insert_for(conn, m.DoNotCall).values(phone=number, reason=reason,
+                                                          added_at=now).on_conflict_do_nothing())
+        conn.execute(update(m.Contact).where(m.Contact.phone == number,
+                                             m.Contact.status == "pending")
+                     .values(status="cancelled", last_outcome="refused"))
+    return number
+
+
+def dnc_remove(engine: Engine, phone: str) -> bool:
+    with engine.begin() as conn:
+        return bool(conn.execute(delete(m.DoNotCall)
+                                 .where(m.DoNotCall.phone == normalise(phone))).rowcount)
+
+
+def campaigns(engine: Engine, tz: ZoneInfo) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        counts: dict[int, Counter[str]] = {}
+        for campaign_id, status, n in conn.execute(
+                select(m.Contact.campaign_id, m.Contact.status, func.count())
+                .group_by(m.Contact.campaign_id, m.Contact.status)):
+            counts.setdefault(campaign_id, Counter())[status] = n
+        rows = conn.execute(select(m.Campaign).order_by(m.Campaign.id)).all()
+    return [{"id": c.id, "name": c.name, "kind": c.kind, "status": c.status, "mode": c.mode,
+             "contacts": sum(counts.get(c.id, Counter()).values()),
+             "pending": counts.get(c.id, Counter())["pending"],
+             "done": counts.get(c.id, Counter())["done"],
+             "failed": counts.get(c.id, Counter())["failed"],
+             "created_at": datetime.fromtimestamp(c.created_at, tz).isoformat(timespec="seconds")}
+            for c in rows]
+
+
+def report(engine: Engine, campaign_id: int, now: float, tz: ZoneInfo) -> dict[str, Any]:
+    """回访总结报告: coverage, success rate, scores, failure reasons, per agent, overdue."""
+    with engine.connect() as conn:
+        campaign = _campaign(conn, campaign_id)
+        contacts = conn.execute(select(m.Contact).where(m.Contact.campaign_id == campaign_id)).all()
+        attempts = conn.execute(select(m.Attempt).where(m.Attempt.campaign_id == campaign_id)).all()
+    reached = {a.contact_id for a in attempts if a.outcome and a.outcome not in NOT_CONNECTED}
+    success = [a for a in attempts if a.outcome == Outcome.SUCCESS.value]
+    members = [c for c in contacts if c.member]
+    failures = Counter(a.outcome for a in attempts
+                       if a.outcome and a.outcome != Outcome.SUCCESS.value)
+    per_agent: dict[str, Counter[str]] = {}
+    for a in attempts:
+        if a.agent_interface and a.outcome:
+            per_agent.setdefault(a.agent_interface, Counter())[a.outcome] += 1
+
+    def when(at: float) -> str:
+        return datetime.fromtimestamp(at, tz).isoformat(timespec="minutes")
+
+    return {
+        "campaign": {"id": campaign.id, "name": campaign.name, "status": campaign.status},
+        "contacts": len(contacts),
+        "reached": len(reached),
+        "coverage_pct": round(100.0 * len(reached) / len(contacts), 1) if contacts else None,
+        "members": len(members),
+        "members_reached": sum(1 for c in members if c.id in reached),
+        "success": len(success),
+        "success_rate_pct": (round(100.0 * len(success) / len(reached), 1) if reached else None),
+        "score_distribution": {str(s): sum(1 for a in success if a.score == s)
+                               for s in range(5, -1, -1)},
+        "failure_reasons": {f"{k} {LABELS_ZH.get(Outcome(k), '')}".strip(): v
+                            for k, v in failures.most_common()},
+        "per_agent": {agent: dict(c) for agent, c in sorted(per_agent.items())},
+        "not_reached": [{"name": c.name, "phone": c.phone, "member": c.member,
+                         "attempts": c.attempts, "deadline": when(c.deadline)}
+                        for c in contacts if c.id not in reached],
+        "overdue": [{"name": c.name, "phone": c.phone, "deadline": when(c.deadline),
+                     "status": c.status}
+                    for c in contacts if c.deadline < now and c.id not in reached],
+    }
+
+
+__all__ = ["CampaignError", "NewCampaign", "add_contact", "add_from_tickets",
+           "campaigns", "create_campaign", "dnc_add", "dnc_remove", "import_file",
+           "record_outcome", "report", "set_status"]

@@ -1,0 +1,95 @@
+"""Campaigns on SQLite and PostgreSQL: imports in every encoding Chinese
+spreadsheets use, bad rows reported, outcomes, do-not-call, and the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import Workbook
+
+from callcenter.callbacks import service
+from callcenter.domain.callbacks import Outcome, RetryPolicy
+from callcenter.store import db
+from callcenter.store import models as m
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = 1_800_000_000.0
+ROWS = [
+    ["姓名", "电话", "服务日期", "备注", "会员"],
+    ["张三", "+86 138 0013 8000", "2026-11-20", "空调维修", "是"],
+    ["李四", "", "2026-11-20", "", ""],                     # missing phone
+    ["王五", "12345", "2026-11-21", "", ""],                # invalid number
+    ["赵六", "008613800138000", "2026-11-21", "", ""],      # duplicate of row 2
+    ["钱七", "13900139000", "2026/11/22", "tab\there", ""],  # control character
+    ["孙八", "13700137000", "next week", "", ""],           # bad date
+    ["周九", "13600136000", "2026.11.23", "", "否"],
+]
+
+
+def _write_csv(path: Path, encoding: str) -> Path:
+    path.write_bytes("\n".join(",".join(r) for r in ROWS).encode(encoding) + b"\n")
+    return path
+
+
+def _campaign(url: str) -> int:
+    return service.create_campaign(db.engine_for(url), service.NewCampaign("回访 11月"), NOW)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_import_in_every_encoding(db_url: str, tmp_path: Path, encoding: str) -> None:
+    engine = db.engine_for(db_url)
+    campaign = _campaign(db_url)
+    report = service.import_file(engine, campaign, _write_csv(tmp_path / "list.csv", encoding),
+                                 NOW, TZ)
+    assert [r.phone for r in report.good] == ["13800138000", "13600136000"]
+    assert report.rejected == [
+        (3, "missing phone"), (4, "invalid number '12345'"), (5, "duplicate of row 2"),
+        (6, "control characters in note"), (7, "bad service date 'next week'")]
+    rows = service.campaigns(engine, TZ)
+    assert rows[0]["contacts"] == 2 and rows[0]["pending"] == 2
+    # the same file again: everything is already there
+    again = service.import_file(engine, campaign, tmp_path / "list.csv", NOW, TZ)
+    assert not again.good and {reason for _, reason in again.rejected} >= {"already in this campaign"}
+
+
+def test_xlsx_import(db_url: str, tmp_path: Path) -> None:
+    book = Workbook()
+    for row in ROWS:
+        book.active.append(row)
+    book.save(tmp_path / "list.xlsx")
+    engine = db.engine_for(db_url)
+    report = service.import_file(engine, _campaign(db_url), tmp_path / "list.xlsx", NOW, TZ)
+    assert len(report.good) == 2 and len(report.rejected) == 5
+
+
+def test_outcomes_retries_do_not_call_and_report(db_url: str) -> None:
+    engine = db.engine_for(db_url)
+    campaign = _campaign(db_url)
+    first = service.add_contact(engine, campaign, "13800138000", NOW, name="张三", member=True)
+    second = service.add_contact(engine, campaign, "13900139000", NOW, name="李四")
+    assert first and second
+    assert service.add_contact(engine, campaign, "+8613800138000", NOW) is None  # same person
+    policy = RetryPolicy(max_attempts=3)
+    with engine.begin() as conn:
+        for i, contact in enumerate((first, second, second)):
+            conn.execute(m.Attempt.__table__.insert().values(
+                contact_id=contact, campaign_id=campaign, phone="x", action_id=f"a{i}",
+                channel_id=f"c{i}", status="ended", started_at=NOW + i, note=""))
+        ids = [a.id for a in conn.execute(m.Attempt.__table__.select().order_by(m.Attempt.id))]
+    service.record_outcome(engine, ids[0], Outcome.SUCCESS, NOW + 60, policy, score=5,
+                           agent="Local/1@x")
+    service.record_outcome(engine, ids[1], Outcome.NO_ANSWER, NOW + 60, policy)
+    service.record_outcome(engine, ids[2], Outcome.REFUSED, NOW + 7300, policy, agent="Local/1@x")
+    with pytest.raises(service.CampaignError, match="score"):
+        service.record_outcome(engine, ids[0], Outcome.SUCCESS, NOW, policy)
+    report = service.report(engine, campaign, NOW + 10 * 86400, TZ)
+    assert report["contacts"] == 2 and report["reached"] == 2 and report["coverage_pct"] == 100.0
+    assert report["members_reached"] == 1 and report["success"] == 1
+    assert report["score_distribution"]["5"] == 1
+    assert report["failure_reasons"] == {"no_answer 无人接听": 1, "refused 拒绝回访": 1}
+    assert report["per_agent"] == {"Local/1@x": {"success": 1, "refused": 1}}
+    # refused: on the do-not-call list, never added to any campaign again
+    other = _campaign(db_url)
+    assert service.add_contact(engine, other, "13900139000", NOW) is None
