@@ -10,9 +10,14 @@ import time
 from typing import Any
 
 import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from callcenter.ami.client import AmiClient, RawMessage, flatten
 from callcenter.ami.translate import MalformedEvent, snapshot, translate
+from callcenter.callbacks import service as campaigns
+from callcenter.callbacks.dialer import Dialer
+from callcenter.callbacks.settings import callback_settings, surge_config
+from callcenter.callbacks.surge_watch import SurgeWatch
 from callcenter.config import Config
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import Clock
@@ -40,6 +45,16 @@ class Daemon:
             batch_max=config.batch_max, flush_interval_s=config.flush_interval_s,
             log_level=config.log_level)
         self.ami = AmiClient(config.ami, on_message=self.on_message, on_connected=self.resync)
+        self.callbacks = callback_settings(config)
+        self.surge = SurgeWatch(self.engine, surge_config(config), ami=self.ami,
+                                tracker=self.tracker, clock=self.clock,
+                                bucket_s=config.rules.sample_interval_s)
+        self.dialer = Dialer(self.engine, self.ami, settings=self.callbacks, clock=self.clock,
+                             center_tz=config.timezone,
+                             free_agents=self.tracker.agents_available,
+                             paused_by_surge=lambda: self.surge.callbacks_paused)
+        self.scheduler = AsyncIOScheduler(timezone=config.timezone)
+        self._side_tasks: set[asyncio.Task[Any]] = set()
         self._timers_changed = asyncio.Event()
         self._next_wake: float | None = None
         self._stop = asyncio.Event()
@@ -47,6 +62,8 @@ class Daemon:
 
     # -- the event path (synchronous, never raises) --------------------------------
     def on_message(self, raw: RawMessage) -> None:
+        if raw.get("Uniqueid") in self.dialer.watched:
+            self.dialer.on_message(raw)
         try:
             event = translate(raw)
         except MalformedEvent as exc:
@@ -69,6 +86,38 @@ class Daemon:
         self.writer.submit(outcomes)
         for outcome in outcomes:
             _log_outcome(outcome)
+            if isinstance(outcome, oc.CallAbandoned):
+                self._abandoned(outcome)
+            elif isinstance(outcome, oc.TicketOpened):
+                self._got_through(outcome)
+
+    def _abandoned(self, outcome: oc.CallAbandoned) -> None:
+        """A caller who waited long enough and gave up gets a callback entry."""
+        if outcome.waited_s < self.callbacks.abandoned_min_wait_s:
+            return
+        if outcome.caller_number:
+            self._side(asyncio.to_thread(self._add_abandoned, outcome.caller_number, outcome.at))
+
+    def _add_abandoned(self, number: str, at: float) -> None:
+        campaign = campaigns.abandoned_campaign(self.engine, at)
+        campaigns.add_contact(self.engine, campaign, number, at,
+                              deadline=at + self.callbacks.abandoned_deadline_s,
+                              note="abandoned in queue")
+
+    def _got_through(self, outcome: oc.TicketOpened) -> None:
+        if outcome.caller_number:
+            self._side(asyncio.to_thread(campaigns.cancel_abandoned, self.engine,
+                                         outcome.caller_number))
+
+    def _side(self, coro: Any) -> None:
+        task: asyncio.Task[Any] = asyncio.create_task(coro)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_done)
+
+    def _side_done(self, task: asyncio.Task[Any]) -> None:
+        self._side_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("daemon.side_task_failed", exc_info=task.exception())
 
     async def resync(self) -> None:
         """On every (re)connect: the whole picture from QueueStatus."""
@@ -78,6 +127,7 @@ class Daemon:
                  waiting=len(snap.waiting))
         self.emit(self.tracker.handle(snap))
         self._timers_changed.set()
+        await self.dialer.reconcile()
 
     # -- timers: ring budgets, wrap-up ends, queue samples ------------------------------
     async def _timers(self) -> None:
@@ -103,6 +153,13 @@ class Daemon:
         log.info("daemon.started", config=self.config.source,
                  ami=f"{self.config.ami.host}:{self.config.ami.port}",
                  ring_budget_s=self.config.rules.ring_budget_s)
+        self.scheduler.add_job(self.dialer.tick, "interval",
+                               seconds=self.callbacks.dialer_interval_s, id="dialer",
+                               max_instances=1, coalesce=True)
+        self.scheduler.add_job(self.surge.check, "interval",
+                               seconds=surge_config(self.config).check_interval_s, id="surge",
+                               max_instances=1, coalesce=True)
+        self.scheduler.start()
         ami_task = asyncio.create_task(self.ami.run(), name="ami")
         timer_task = asyncio.create_task(self._timers(), name="timers")
         stop_task = asyncio.create_task(self._stop.wait(), name="stop")
@@ -112,6 +169,11 @@ class Daemon:
             for task in done - {stop_task}:
                 task.result()  # a crashed task is a crashed daemon: raise it
         finally:
+            self.scheduler.shutdown(wait=False)
+            await self.dialer.close()
+            for task in list(self._side_tasks):
+                with contextlib.suppress(Exception):
+                    await task
             self.ami.stop()
             timer_task.cancel()
             stop_task.cancel()

@@ -120,6 +120,31 @@ def add_from_tickets(engine: Engine, campaign_id: int, since: float, until: floa
     return added
 
 
+ABANDONED_CAMPAIGN = "未接来电回拨 abandoned callers"
+
+
+def abandoned_campaign(engine: Engine, now: float) -> int:
+    """The standing campaign abandoned callers are added to (created on first use)."""
+    with engine.connect() as conn:
+        found = conn.execute(select(m.Campaign.id).where(m.Campaign.kind == "abandoned")
+                             .order_by(m.Campaign.id).limit(1)).scalar()
+    if found is not None:
+        return int(found)
+    return create_campaign(engine, NewCampaign(ABANDONED_CAMPAIGN, kind="abandoned",
+                                               deadline_days=1.0), now)
+
+
+def cancel_abandoned(engine: Engine, phone: str) -> int:
+    """The caller got through after all: the pending callback is no longer needed."""
+    number = normalise(phone)
+    with engine.begin() as conn:
+        abandoned = select(m.Campaign.id).where(m.Campaign.kind == "abandoned")
+        return int(conn.execute(update(m.Contact).where(
+            m.Contact.phone == number, m.Contact.status == "pending",
+            m.Contact.campaign_id.in_(abandoned.scalar_subquery()))
+            .values(status="cancelled", note="got through before the callback")).rowcount)
+
+
 def set_status(engine: Engine, campaign_id: int, status: str) -> None:
     with engine.begin() as conn:
         _campaign(conn, campaign_id)

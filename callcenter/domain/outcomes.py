@@ -49,6 +49,7 @@ class CallAbandoned:
     linkedid: str
     waited_s: float
     at: float
+    caller_number: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,11 +243,12 @@ class Tracker:
 
     def _caller_abandoned(self, event: ev.CallerAbandoned, out: list[Outcome]) -> None:
         queue = self._queue(event.queue)
-        queue.waiting.pop(event.uniqueid, None)
+        entry = queue.waiting.pop(event.uniqueid, None)
         queue.abandoned += 1
         self._end_caller_legs(event.uniqueid, out)
         out.append(CallAbandoned(event.queue, event.uniqueid, event.linkedid,
-                                 event.hold_s, self.clock.now()))
+                                 event.hold_s, self.clock.now(),
+                                 entry.caller_number if entry else ""))
 
     def _agent_called(self, event: ev.AgentCalled, out: list[Outcome]) -> None:
         agent = self._agent(event.interface, event.member_name)
