@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from callcenter import __version__, logs
+from callcenter.cli import campaigns as campaigns_cli
 from callcenter.config import Config, load
 from callcenter.errors import CallcenterError, ConfigError, SchemaOutOfDate
 from callcenter.store import db, queries
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         reader = sub.add_parser(name, help=f"show {name}")
         reader.add_argument("--json", action="store_true", help="a JSON array of objects")
         reader.add_argument("--limit", type=int, default=50)
+    campaigns_cli.add_parsers(sub)
     return parser
 
 
@@ -55,7 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(config)
         if args.command == "db":
             return _db(config, args.action)
-        return _read(config, args)
+        if args.command in READERS:
+            return _read(config, args)
+        engine = db.engine_for(config.database_url)
+        db.require_current(engine, config.database_url)
+        result = campaigns_cli.run(args.command, args, engine, config)
+        campaigns_cli.print_result(result, args.json, render_table)
+        return 0
     except SchemaOutOfDate as exc:
         print(f"callcenter: {exc} [{exc.error_id}]", file=sys.stderr)
         return 1
