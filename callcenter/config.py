@@ -63,7 +63,8 @@ def _sample(value: Any) -> str | None:
 
 def _hhmm_range(value: Any) -> str | None:
     try:
-        parse_range(value)
+        if value != "":  # empty: no such interval (e.g. no lunch break)
+            parse_range(value)
     except ValueError:
         return "must be a time range like 09:00-18:00"
     return None

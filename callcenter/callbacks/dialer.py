@@ -26,7 +26,14 @@ from sqlalchemy import Engine, func, insert, select, update
 from callcenter.ami.client import AmiClient, RawMessage, flatten
 from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbackSettings, in_peak
-from callcenter.domain.callbacks import Contact, Outcome, free_slots, network_outcome, refusal
+from callcenter.domain.callbacks import (
+    DEFAULT_CAUSE_MAP,
+    Contact,
+    Outcome,
+    free_slots,
+    network_outcome,
+    refusal,
+)
 from callcenter.domain.clock import Clock
 from callcenter.domain.phone import mask
 from callcenter.errors import AmiError
@@ -59,6 +66,7 @@ class Dialer:
         self.free_agents = free_agents
         self.paused_by_surge = paused_by_surge
         self.watched: dict[str, Watched] = {}  # by ChannelId
+        self._originating: set[str] = set()  # Originate replies still to come
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- events (synchronous, from the daemon's message path) -----------------------
@@ -78,6 +86,9 @@ class Dialer:
         elif event == "Hangup":
             with contextlib.suppress(ValueError):
                 watched.cause = int(raw.get("Cause", ""))
+            if channel_id in self._originating and not watched.answered \
+                    and watched.cause not in DEFAULT_CAUSE_MAP:
+                return  # the Originate reply's Reason (busy, congestion...) will say more
             self.watched.pop(channel_id, None)
             self._spawn(self._ended(watched, reason=None))
 
@@ -166,7 +177,7 @@ class Dialer:
                          phone=mask(contact.phone))
         customer = s.channel_template.format(number=contact.phone)
         variables = [f"CC_ATTEMPT={attempt_id}", f"CC_CAMPAIGN={campaign.id}",
-                     f"CC_QUEUE={s.callback_queue}"]
+                     f"CC_QUEUE={s.callback_queue}", f"CC_NUMBER={contact.phone}"]
         if campaign.mode == "agent_first":
             fields = {"Channel": campaign.agent_interface, "Context": s.agent_first_context,
                       "Exten": "s", "Priority": "1",
@@ -180,6 +191,7 @@ class Dialer:
         if s.caller_id:
             fields["CallerID"] = s.caller_id
         self.watched[channel_id] = Watched(attempt_id, campaign.id, contact.phone)
+        self._originating.add(channel_id)  # before any event of the channel can arrive
         bound.info("callback.dialing", mode=campaign.mode)
         self._spawn(self._originate(channel_id, fields))
 
@@ -205,6 +217,8 @@ class Dialer:
             # Unknown fate: left `dialing` for reconciliation, never re-sent.
             log.warning("callback.originate_unknown", uniqueid=channel_id, error=str(exc))
             return
+        finally:
+            self._originating.discard(channel_id)
         result = next((msg for msg in reply if msg.get("Event") == "OriginateResponse"), None)
         reason = int(result.get("Reason", "0")) if result is not None else 0
         if reason == 4:

@@ -41,7 +41,7 @@ class SurgeConfig:
 
 def _hours(span: str, lunch: str) -> DailyHours:
     opens, closes = parse_range(span)
-    return DailyHours(opens, closes, parse_range(lunch))
+    return DailyHours(opens, closes, parse_range(lunch) if lunch else None)
 
 
 def _month_day(text: str) -> tuple[int, int]:

@@ -1,0 +1,122 @@
+"""Callback campaigns against the real Asterisk: each network outcome recorded from
+the customer simulator, answered calls reaching an agent through the callback queue,
+retries at the configured gap, and the do-not-call list respected."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from callcenter.testbed.asterisk import TestBed
+from callcenter.testbed.control import Agent, Controller
+from tests.integration.conftest import DaemonProcess
+
+pytestmark = pytest.mark.asterisk
+
+CUSTOMERS = {
+    "19901030001": "answers after 3 s",
+    "19902000002": "busy",
+    "19903000003": "never answers",
+    "19904000004": "congestion",
+    "19905000005": "unallocated",
+    "19906000006": "powered off",
+    "19901010007": "on the do-not-call list",
+}
+
+
+def _callback_settings(daemon: DaemonProcess) -> None:
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    with daemon.config.open("a") as cfg:
+        cfg.write(f"""
+[callbacks]
+channel_template = "Local/{{number}}@testbed-customers/n"
+callback_queue = "callback"
+max_in_flight_total = 6
+max_in_flight_per_campaign = 6
+max_attempts = 2
+max_calls_per_number_24h = 3
+ring_timeout_s = 6
+gap_busy_s = 4
+gap_no_answer_s = 4
+gap_powered_off_s = 4
+gap_other_s = 4
+outer_bound = "00:00-23:59"
+summer_hours = "00:00-23:59"
+summer_lunch = ""
+winter_hours = "00:00-23:59"
+winter_lunch = ""
+makeup_workdays = ["{today}"]
+dialer_interval_s = 0.5
+""")
+
+
+def _attempts(daemon: DaemonProcess) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads(daemon.cli("attempts", "list", "--json").stdout)
+    return rows
+
+
+async def test_campaign_outcomes_retries_and_agents(bed: TestBed, tmp_path: Path) -> None:
+    daemon = DaemonProcess(bed, tmp_path)
+    _callback_settings(daemon)
+    daemon.start()
+    try:
+        async with Controller(bed) as c:
+            for queue in ("support", "complaints", "callback"):
+                await c.logout_all(queue)
+            for n in range(6):
+                await c.login("callback", Agent(f"40{n:02d}", f"cb{n}", answer_after=1, talk_s=3))
+            await daemon.logged("agent.state", count=6)
+            daemon.cli("dnc", "add", "19901010007", "--reason", "refused")
+            contacts = tmp_path / "contacts.csv"
+            contacts.write_text("姓名,电话\n" + "".join(f"客户{i},{n}\n" for i, n in
+                                                     enumerate(CUSTOMERS)), encoding="gbk")
+            created = json.loads(daemon.cli("campaigns", "create", "回访测试", "--json",
+                                            "--max-in-flight", "6").stdout)
+            imported = json.loads(daemon.cli("campaigns", "import", str(created["id"]),
+                                             str(contacts), "--json").stdout)
+            assert imported["imported"] == 6
+            assert imported["rejected"] == [{"row": 8, "reason": "on the do-not-call list"}]
+
+            deadline = asyncio.get_running_loop().time() + 60
+            while asyncio.get_running_loop().time() < deadline:
+                rows = _attempts(daemon)
+                done = [r for r in rows if r["outcome"] or r["status"] == "ended"]
+                # 6 first attempts + 4 retries of the not-connected (busy, no answer,
+                # congestion, powered off); not_exist is final.
+                if len(done) >= 10:
+                    break
+                await asyncio.sleep(1)
+        rows = _attempts(daemon)
+        by_phone: dict[str, list[dict[str, Any]]] = {}
+        for row in sorted(rows, key=lambda r: r["id"]):
+            by_phone.setdefault(row["phone"], []).append(row)
+        outcomes = {phone: [r["outcome"] for r in rs] for phone, rs in by_phone.items()}
+        assert outcomes["19902000002"] == ["busy", "busy"]
+        assert outcomes["19903000003"] == ["no_answer", "no_answer"]
+        assert outcomes["19904000004"] == ["busy", "busy"]
+        assert outcomes["19905000005"] == ["not_exist"]
+        assert outcomes["19906000006"] == ["powered_off", "powered_off"]
+        assert "19901010007" not in by_phone  # do-not-call: never dialed
+        answered = by_phone["19901030001"]
+        assert len(answered) == 1 and answered[0]["agent"].startswith("Local/40")
+        # retries waited at least the configured gap
+        for phone in ("19902000002", "19903000003"):
+            first, second = (datetime.fromisoformat(r["started_at"]) for r in by_phone[phone])
+            assert (second - first).total_seconds() >= 4
+        # the agent records the result of the answered call
+        daemon.cli("attempts", "record", str(answered[0]["id"]), "--outcome", "success",
+                   "--score", "5")
+        report = json.loads(daemon.cli("campaigns", "report", str(created["id"]), "--json").stdout)
+        assert report["success"] == 1 and report["score_distribution"]["5"] == 1
+        assert report["failure_reasons"]["busy 电话打不进"] == 4
+        # an answered callback also opened a ticket for the agent who took it
+        tickets = daemon.read("tickets")
+        assert [t["caller_number"] for t in tickets] == ["19901030001"]
+    finally:
+        assert daemon.stop() == 0
