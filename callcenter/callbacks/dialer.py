@@ -81,6 +81,7 @@ class Dialer:
                 watched.answered = True
                 self._spawn(self._answered(channel_id, watched))
         elif event == "AgentConnect":
+            watched.answered = True
             watched.agent = raw.get("Interface")
             self._spawn(self._agent_took(watched))
         elif event == "Hangup":
@@ -284,12 +285,14 @@ class Dialer:
         if not pending:
             return
         reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
-        live = {flatten(msg).get("Uniqueid") for msg in reply}
+        live = {raw.get("Uniqueid"): raw.get("ChannelState")
+                for raw in (flatten(msg) for msg in reply) if raw.get("Event") == "CoreShowChannel"}
         for attempt in pending:
             if attempt.channel_id in live:
+                # Up (6) means the customer answered while we were away.
+                answered = attempt.status == "answered" or live[attempt.channel_id] == "6"
                 self.watched.setdefault(attempt.channel_id, Watched(
-                    attempt.id, attempt.campaign_id, attempt.phone,
-                    answered=attempt.status == "answered"))
+                    attempt.id, attempt.campaign_id, attempt.phone, answered=answered))
                 log.info("callback.reconciled_live", attempt=attempt.id,
                          uniqueid=attempt.channel_id)
             elif attempt.channel_id not in self.watched:

@@ -95,6 +95,13 @@ wrapup_s = 2
                 raise AssertionError(f"no {count}x {event} in log: {self.log.read_text()[-3000:]}")
             await asyncio.sleep(0.1)
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash or an OOM kill."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
     def stop(self) -> int:
         if self.process is None:
             return 0

@@ -120,3 +120,47 @@ async def test_campaign_outcomes_retries_and_agents(bed: TestBed, tmp_path: Path
         assert [t["caller_number"] for t in tickets] == ["19901030001"]
     finally:
         assert daemon.stop() == 0
+
+
+async def test_sigkill_while_dialing_calls_nobody_twice_and_loses_no_outcome(
+        bed: TestBed, tmp_path: Path) -> None:
+    daemon = DaemonProcess(bed, tmp_path)
+    _callback_settings(daemon)
+    # Long gaps: any second call to a number would be a blind re-dial.
+    text = daemon.config.read_text().replace("gap_no_answer_s = 4", "gap_no_answer_s = 3600")
+    daemon.config.write_text(text.replace("ring_timeout_s = 6", "ring_timeout_s = 10"))
+    daemon.start()
+    numbers = ["19903000011", "19903000012", "19901050013"]
+    try:
+        async with Controller(bed) as c:
+            for queue in ("support", "complaints", "callback"):
+                await c.logout_all(queue)
+            for n in range(3):
+                await c.login("callback", Agent(f"41{n:02d}", f"k{n}", answer_after=1, talk_s=4))
+            await daemon.logged("agent.state", count=3)
+            seen = len(c.events)
+            contacts = tmp_path / "kill.csv"
+            contacts.write_text("电话\n" + "\n".join(numbers) + "\n", encoding="utf-8")
+            created = json.loads(daemon.cli("campaigns", "create", "kill", "--json",
+                                            "--max-in-flight", "3").stdout)
+            daemon.cli("campaigns", "import", str(created["id"]), str(contacts))
+            await daemon.logged("callback.dialing", count=3)
+            await asyncio.sleep(2)
+            daemon.kill()  # mid-ring: every attempt is `dialing`
+            assert {r["status"] for r in _attempts(daemon)} == {"dialing"}
+            daemon.start()
+            await daemon.logged("callback.reconciled_live", count=3, timeout=15)
+            await asyncio.sleep(14)  # ring timeouts (10 s) and the answered call's end
+            dialed = [e for e in c.events[seen:] if e.get("Event") == "Newchannel"
+                      and e.get("Channel", "").startswith("Local/1990")
+                      and e.get("Channel", "").endswith(";1")]
+        per_number = {n: sum(1 for e in dialed if f"Local/{n}@" in e["Channel"]) for n in numbers}
+        assert per_number == dict.fromkeys(numbers, 1), "nobody is called twice"
+        rows = {r["phone"]: r for r in _attempts(daemon)}
+        assert len(_attempts(daemon)) == 3
+        assert rows["19903000011"]["outcome"] == "no_answer"
+        assert rows["19903000012"]["outcome"] == "no_answer"
+        answered = rows["19901050013"]
+        assert answered["status"] == "ended" and answered["agent"].startswith("Local/41")
+    finally:
+        assert daemon.stop() == 0
