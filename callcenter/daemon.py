@@ -53,6 +53,8 @@ class Daemon:
                              center_tz=config.timezone,
                              free_agents=self.tracker.agents_available,
                              paused_by_surge=lambda: self.surge.callbacks_paused)
+        # Ensured once, here: concurrent abandons must all land in the same campaign.
+        self._abandoned_campaign = campaigns.abandoned_campaign(self.engine, self.clock.now())
         self.scheduler = AsyncIOScheduler(timezone=config.timezone)
         self._side_tasks: set[asyncio.Task[Any]] = set()
         self._timers_changed = asyncio.Event()
@@ -99,8 +101,7 @@ class Daemon:
             self._side(asyncio.to_thread(self._add_abandoned, outcome.caller_number, outcome.at))
 
     def _add_abandoned(self, number: str, at: float) -> None:
-        campaign = campaigns.abandoned_campaign(self.engine, at)
-        campaigns.add_contact(self.engine, campaign, number, at,
+        campaigns.add_contact(self.engine, self._abandoned_campaign, number, at,
                               deadline=at + self.callbacks.abandoned_deadline_s,
                               note="abandoned in queue")
 

@@ -30,6 +30,7 @@ def mask_phones(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mu
 def configure(level: str = "INFO") -> None:
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl ..." on every read
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # "Running job ..." every tick
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

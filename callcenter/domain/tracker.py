@@ -143,7 +143,9 @@ class Tracker:
         now = self.clock.now()
         candidates = [self.ring.next_deadline()]
         candidates += [a.wrapup_until for a in self.agents.values() if a.wrapup_until > now]
-        candidates += [(q.last_sample_at or now) + self.rules.sample_interval_s
+        # A queue never sampled is due now (not "now + interval": that would slide away).
+        candidates += [now if q.last_sample_at is None
+                       else q.last_sample_at + self.rules.sample_interval_s
                        for q in self.queues.values()]
         due = [c for c in candidates if c is not None]
         return min(due) if due else None

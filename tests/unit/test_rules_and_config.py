@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,19 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     path.write_text("[ami]\nsecret = 'in-file'\n")
     cfg = load(path, environ={"CALLCENTER__AMI__SECRET": "from-env"})
     assert cfg.ami.secret == "from-env"
+
+
+def test_a_quiet_queue_is_still_sampled_on_time() -> None:
+    """Regression: with no other timer running, samples must not slide away."""
+    clock = ManualClock(1000.0)
+    tracker = Tracker(RingRules(sample_interval_s=5), clock)
+    tracker.handle(ev.CallerJoined("q", "c1", "c1", "1", 1))
+    samples = []
+    for _ in range(60):  # the daemon's timer loop: sleep until the deadline, tick
+        deadline = tracker.next_deadline()
+        assert deadline is not None
+        clock.set(max(clock.now(), deadline))
+        samples += [o for o in tracker.tick() if isinstance(o, oc.QueueSampled)]
+    times = [o.at for o in samples]
+    assert times[0] == 1000.0 and len(times) == 60
+    assert all(b - a == 5.0 for a, b in itertools.pairwise(times))
