@@ -110,6 +110,9 @@ class Daemon:
             self._side(asyncio.to_thread(campaigns.cancel_abandoned, self.engine,
                                          outcome.caller_number))
 
+    async def _check_deadlines(self) -> None:
+        await asyncio.to_thread(campaigns.check_deadlines, self.engine, self.clock.now())
+
     def _side(self, coro: Any) -> None:
         task: asyncio.Task[Any] = asyncio.create_task(coro)
         self._side_tasks.add(task)
@@ -159,6 +162,8 @@ class Daemon:
                                max_instances=1, coalesce=True)
         self.scheduler.add_job(self.surge.check, "interval",
                                seconds=surge_config(self.config).check_interval_s, id="surge",
+                               max_instances=1, coalesce=True)
+        self.scheduler.add_job(self._check_deadlines, "interval", seconds=60, id="deadlines",
                                max_instances=1, coalesce=True)
         self.scheduler.start()
         ami_task = asyncio.create_task(self.ami.run(), name="ami")

@@ -52,6 +52,7 @@ class Watched:
     answered: bool = False
     agent: str | None = None
     cause: int | None = None
+    agent_first: bool = False  # the channel is the agent's; the customer is its Dial()
 
 
 class Dialer:
@@ -76,7 +77,9 @@ class Dialer:
         if watched is None:
             return
         event = raw.get("Event", "")
-        if event == "Newstate" and raw.get("ChannelState") == "6":
+        if watched.agent_first:
+            self._agent_first_event(channel_id, watched, event, raw)
+        elif event == "Newstate" and raw.get("ChannelState") == "6":
             if not watched.answered:
                 watched.answered = True
                 self._spawn(self._answered(channel_id, watched))
@@ -92,6 +95,26 @@ class Dialer:
                 return  # the Originate reply's Reason (busy, congestion...) will say more
             self.watched.pop(channel_id, None)
             self._spawn(self._ended(watched, reason=None))
+
+    def _agent_first_event(self, channel_id: str, watched: Watched, event: str,
+                           raw: RawMessage) -> None:
+        """Agent-first: the agent's channel dials the customer; DialEnd tells how."""
+        if event == "DialEnd":
+            status = raw.get("DialStatus", "")
+            if status == "ANSWER":
+                watched.answered = True
+                self._spawn(self._answered(channel_id, watched))
+            elif status:
+                reason = {"BUSY": 5, "CONGESTION": 8, "NOANSWER": 3}.get(status, 0)
+                self.watched.pop(channel_id, None)
+                self._spawn(self._ended(watched, reason=reason))
+        elif event == "Hangup":
+            if not watched.answered and channel_id in self._originating:
+                return  # the agent never picked up: the Originate reply says so
+            self.watched.pop(channel_id, None)
+            # Answered: the agent records the outcome.  Otherwise the agent's leg ended
+            # before the customer's Dial() reported anything: the call failed.
+            self._spawn(self._ended(watched, reason=None if watched.answered else 0))
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro)
@@ -130,7 +153,6 @@ class Dialer:
                 select(m.Attempt.campaign_id, func.count()).where(m.Attempt.status.in_(LIVE))
                 .group_by(m.Attempt.campaign_id)).all())
             total = sum(in_flight.values())
-            dnc = set(conn.execute(select(m.DoNotCall.phone)).scalars())
             for campaign in conn.execute(select(m.Campaign).where(m.Campaign.status == "active")
                                          .order_by(m.Campaign.id)).all():
                 agents = (self.free_agents(s.callback_queue) if campaign.mode == "customer_first"
@@ -148,6 +170,8 @@ class Dialer:
                                             m.Contact.status == "pending",
                                             m.Contact.next_due_at <= now)
                     .order_by(m.Contact.next_due_at).limit(slots * 4)).all()
+                dnc = set(conn.execute(select(m.DoNotCall.phone).where(
+                    m.DoNotCall.phone.in_([row.phone for row in due]))).scalars())
                 for row in due:
                     recent = list(conn.execute(select(m.Attempt.started_at).where(
                         m.Attempt.phone == row.phone, m.Attempt.started_at > now - 86400.0))
@@ -191,7 +215,9 @@ class Dialer:
                        "Timeout": str(int(s.policy.ring_timeout_s * 1000))})
         if s.caller_id:
             fields["CallerID"] = s.caller_id
-        self.watched[channel_id] = Watched(attempt_id, campaign.id, contact.phone)
+        self.watched[channel_id] = Watched(attempt_id, campaign.id, contact.phone,
+                                           agent=campaign.agent_interface,
+                                           agent_first=campaign.mode == "agent_first")
         self._originating.add(channel_id)  # before any event of the channel can arrive
         bound.info("callback.dialing", mode=campaign.mode)
         self._spawn(self._originate(channel_id, fields))

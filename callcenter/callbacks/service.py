@@ -145,6 +145,24 @@ def cancel_abandoned(engine: Engine, phone: str) -> int:
             .values(status="cancelled", note="got through before the callback")).rowcount)
 
 
+def check_deadlines(engine: Engine, now: float) -> int:
+    """Raise (or clear) the overdue-callbacks alert: contacts past their deadline that
+    nobody has reached yet (必须保证在三天之内回访)."""
+    with engine.begin() as conn:
+        overdue = int(conn.execute(select(func.count()).select_from(m.Contact).where(
+            m.Contact.deadline < now,
+            m.Contact.status.in_(("pending", "dialing", "review")))).scalar_one())
+        open_alert = conn.execute(select(m.Alert.id).where(
+            m.Alert.kind == "callbacks_overdue", m.Alert.cleared_at.is_(None))).scalar()
+        if overdue and open_alert is None:
+            conn.execute(insert(m.Alert).values(
+                kind="callbacks_overdue", level="warning", raised_at=now,
+                message=f"回访超期: {overdue} 位客户已过回访期限 ({overdue} callbacks overdue)"))
+        elif not overdue and open_alert is not None:
+            conn.execute(update(m.Alert).where(m.Alert.id == open_alert).values(cleared_at=now))
+    return overdue
+
+
 def set_status(engine: Engine, campaign_id: int, status: str) -> None:
     with engine.begin() as conn:
         _campaign(conn, campaign_id)

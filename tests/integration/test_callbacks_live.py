@@ -164,3 +164,31 @@ async def test_sigkill_while_dialing_calls_nobody_twice_and_loses_no_outcome(
         assert answered["status"] == "ended" and answered["agent"].startswith("Local/41")
     finally:
         assert daemon.stop() == 0
+
+
+async def test_agent_first_rings_the_agent_then_the_customer(bed: TestBed, tmp_path: Path) -> None:
+    daemon = DaemonProcess(bed, tmp_path)
+    _callback_settings(daemon)
+    daemon.start()
+    try:
+        async with Controller(bed) as c:
+            await c.set_agent(Agent("4300", "af", answer_after=1, talk_s=4))
+            contacts = tmp_path / "af.csv"
+            contacts.write_text("电话\n19901020031\n19902000032\n", encoding="utf-8")
+            created = json.loads(daemon.cli(
+                "campaigns", "create", "agent first", "--json", "--mode", "agent_first",
+                "--agent", "Local/4300@testbed-agents/n").stdout)
+            daemon.cli("campaigns", "import", str(created["id"]), str(contacts))
+            for _ in range(40):
+                rows = {r["phone"]: r for r in _attempts(daemon)}
+                if rows.get("19902000032", {}).get("outcome") and \
+                        rows.get("19901020031", {}).get("status") == "ended":
+                    break
+                await asyncio.sleep(0.5)
+        rows = {r["phone"]: r for r in _attempts(daemon)}
+        assert rows["19902000032"]["outcome"] == "busy"
+        assert rows["19901020031"]["status"] == "ended"
+        assert rows["19901020031"]["outcome"] is None  # the agent records it
+        assert rows["19901020031"]["agent"] == "Local/4300@testbed-agents/n"
+    finally:
+        assert daemon.stop() == 0

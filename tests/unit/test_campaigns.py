@@ -93,3 +93,29 @@ def test_outcomes_retries_do_not_call_and_report(db_url: str) -> None:
     # refused: on the do-not-call list, never added to any campaign again
     other = _campaign(db_url)
     assert service.add_contact(engine, other, "13900139000", NOW) is None
+
+
+def test_abandoned_caller_who_gets_through_needs_no_callback(db_url: str) -> None:
+    engine = db.engine_for(db_url)
+    standing = service.abandoned_campaign(engine, NOW)
+    assert service.abandoned_campaign(engine, NOW) == standing  # one standing campaign
+    service.add_contact(engine, standing, "13800138000", NOW)
+    assert service.cancel_abandoned(engine, "+86 138 0013 8000") == 1
+    rows = service.campaigns(engine, TZ)
+    assert rows[0]["pending"] == 0
+
+
+def test_overdue_callbacks_raise_and_clear_an_alert(db_url: str) -> None:
+    engine = db.engine_for(db_url)
+    campaign = _campaign(db_url)
+    service.add_contact(engine, campaign, "13800138000", NOW, deadline=NOW + 3 * 86400)
+    assert service.check_deadlines(engine, NOW + 86400) == 0
+    assert service.check_deadlines(engine, NOW + 4 * 86400) == 1
+    service.check_deadlines(engine, NOW + 4 * 86400)  # still one open alert, not two
+    with engine.connect() as conn:
+        alerts = conn.execute(m.Alert.__table__.select()).all()
+    assert len(alerts) == 1 and alerts[0].cleared_at is None
+    service.dnc_add(engine, "13800138000", "refused", NOW + 5 * 86400)  # cancels the contact
+    assert service.check_deadlines(engine, NOW + 5 * 86400) == 0
+    with engine.connect() as conn:
+        assert conn.execute(m.Alert.__table__.select()).one().cleared_at is not None
