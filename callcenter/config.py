@@ -9,6 +9,7 @@ value raises ConfigError naming the key and what is wrong (the CLI exits 2).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -109,6 +110,25 @@ def parse_range(text: str) -> tuple[time, time]:
     return start, end
 
 
+def _deadline_rule(value: Any) -> str | None:
+    ok = re.fullmatch(r"\d+(\.\d+)?d|\d+wd|([1-9]|1\d|2[0-8])nm", value)
+    return None if ok else "must be like 3d (days), 1wd (working days) or 25nm (day of next month)"
+
+
+_OUTCOMES = ("success", "no_answer", "busy", "not_exist", "suspended", "powered_off",
+             "wrong_number", "no_such_person", "cannot_rate", "transferred", "sms", "refused",
+             "failed")
+
+
+def _outcome_map(value: Any) -> str | None:
+    for code, outcome in value.items():
+        if not str(code).isdigit():
+            return f"key {code!r} must be a number (an OriginateResponse reason or Q.850 cause)"
+        if outcome not in _OUTCOMES:
+            return f"{outcome!r} is not an outcome code ({', '.join(_OUTCOMES)})"
+    return None
+
+
 def _level(value: Any) -> str | None:
     ok = value.upper() in ("DEBUG", "INFO", "WARNING", "ERROR")
     return None if ok else "must be DEBUG, INFO, WARNING or ERROR"
@@ -163,7 +183,14 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "gap_busy_s": Setting(float, 1800.0, _non_negative),
         "gap_powered_off_s": Setting(float, 14400.0, _non_negative),
         "gap_other_s": Setting(float, 3600.0, _non_negative),
-        "followup_deadline_days": Setting(float, 3.0, _positive),
+        "followup_deadline": Setting(str, "3d", _deadline_rule),
+        "reason_outcomes": Setting(dict, {"0": "failed", "1": "failed", "3": "no_answer",
+                                          "5": "busy", "8": "busy"}, _outcome_map),
+        "cause_outcomes": Setting(dict, {
+            "1": "not_exist", "17": "busy", "18": "no_answer", "19": "no_answer",
+            "20": "powered_off", "21": "failed", "22": "not_exist", "27": "suspended",
+            "28": "wrong_number", "34": "busy", "38": "busy", "41": "busy", "42": "busy"},
+            _outcome_map),
         "abandoned_min_wait_s": Setting(float, 20.0, _non_negative),
         "abandoned_deadline_hours": Setting(float, 24.0, _positive),
         "outer_bound": Setting(str, "08:00-21:00", _hhmm_range),

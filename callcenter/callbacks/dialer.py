@@ -27,7 +27,6 @@ from callcenter.ami.client import AmiClient, RawMessage, flatten
 from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbackSettings, in_peak
 from callcenter.domain.callbacks import (
-    DEFAULT_CAUSE_MAP,
     Contact,
     Outcome,
     free_slots,
@@ -91,7 +90,7 @@ class Dialer:
             with contextlib.suppress(ValueError):
                 watched.cause = int(raw.get("Cause", ""))
             if channel_id in self._originating and not watched.answered \
-                    and watched.cause not in DEFAULT_CAUSE_MAP:
+                    and watched.cause not in self.settings.cause_outcomes:
                 return  # the Originate reply's Reason (busy, congestion...) will say more
             self.watched.pop(channel_id, None)
             self._spawn(self._ended(watched, reason=None))
@@ -272,7 +271,8 @@ class Dialer:
             # A conversation happened: the agent records the outcome and score.
             await asyncio.to_thread(self._answered_ended, watched, now)
             return
-        outcome = network_outcome(reason if reason is not None else 3, watched.cause)
+        outcome = network_outcome(reason if reason is not None else 3, watched.cause,
+                                  self.settings.reason_outcomes, self.settings.cause_outcomes)
         if outcome is None:
             return
         log.info("callback.not_connected", attempt=watched.attempt_id, outcome=outcome.value,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from callcenter.callbacks.importer import ImportReport, parse_contacts, read_table
+from callcenter.domain.calendar import WorkCalendar, deadline_for
 from callcenter.domain.callbacks import (
     FINAL,
     LABELS_ZH,
@@ -36,7 +37,7 @@ class NewCampaign:
     kind: str = "followup"
     mode: str = "customer_first"
     agent_interface: str | None = None
-    deadline_days: float = 3.0
+    deadline_rule: str = "3d"
     max_in_flight: int = 2
 
 
@@ -45,10 +46,14 @@ def create_campaign(engine: Engine, spec: NewCampaign, now: float) -> int:
         raise CampaignError(f"mode must be customer_first or agent_first, not {spec.mode!r}")
     if spec.mode == "agent_first" and not spec.agent_interface:
         raise CampaignError("an agent_first campaign needs --agent INTERFACE")
+    try:
+        deadline_for(spec.deadline_rule, now, ZoneInfo("UTC"), WorkCalendar())
+    except ValueError as exc:
+        raise CampaignError(str(exc)) from None
     with engine.begin() as conn:
         new_id = conn.execute(insert(m.Campaign).values(
             name=spec.name, kind=spec.kind, status="active", mode=spec.mode,
-            agent_interface=spec.agent_interface, deadline_days=spec.deadline_days,
+            agent_interface=spec.agent_interface, deadline_rule=spec.deadline_rule,
             max_in_flight=spec.max_in_flight, created_at=now).returning(m.Campaign.id)).scalar_one()
         return int(new_id)
 
@@ -60,12 +65,8 @@ def _campaign(conn: Any, campaign_id: int) -> Any:
     return row
 
 
-def _deadline(service_at: float, days: float) -> float:
-    return service_at + days * 86400.0
-
-
 def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
-                tz: ZoneInfo) -> ImportReport:
+                tz: ZoneInfo, *, calendar: WorkCalendar | None = None) -> ImportReport:
     """All good rows in one transaction, or none; bad rows listed with their reasons."""
     rows = read_table(path)
     with engine.begin() as conn:
@@ -80,8 +81,9 @@ def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
                           if row.service_date else now)
             values.append(dict(
                 campaign_id=campaign_id, name=row.name, phone=row.phone, member=row.member,
-                service_at=service_at, note=row.note, deadline=_deadline(service_at,
-                                                                         campaign.deadline_days),
+                service_at=service_at, note=row.note,
+                deadline=deadline_for(campaign.deadline_rule, service_at, tz,
+                                      calendar or WorkCalendar()),
                 status="pending", attempts=0, next_due_at=now, created_at=now))
         if values:
             conn.execute(insert(m.Contact), values)
@@ -90,7 +92,8 @@ def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
 
 def add_contact(engine: Engine, campaign_id: int, phone: str, now: float, *,
                 name: str = "", deadline: float | None = None, ticket_id: int | None = None,
-                note: str = "", member: bool = False) -> int | None:
+                note: str = "", member: bool = False, tz: ZoneInfo | None = None,
+                calendar: WorkCalendar | None = None) -> int | None:
     """One contact (from a ticket or an abandoned call); None if already there or refused."""
     number = normalise(phone)
     with engine.begin() as conn:
@@ -100,7 +103,9 @@ def add_contact(engine: Engine, campaign_id: int, phone: str, now: float, *,
         new_id = conn.execute(insert_for(conn, m.Contact).values(
             campaign_id=campaign_id, name=name, phone=number, member=member, service_at=now,
             note=note, ticket_id=ticket_id,
-            deadline=deadline if deadline is not None else _deadline(now, campaign.deadline_days),
+            deadline=deadline if deadline is not None else deadline_for(
+                campaign.deadline_rule, now, tz or ZoneInfo("Asia/Shanghai"),
+                calendar or WorkCalendar()),
             status="pending", attempts=0, next_due_at=now, created_at=now,
         ).on_conflict_do_nothing().returning(m.Contact.id)).scalar_one_or_none()
         return None if new_id is None else int(new_id)
@@ -131,7 +136,7 @@ def abandoned_campaign(engine: Engine, now: float) -> int:
     if found is not None:
         return int(found)
     return create_campaign(engine, NewCampaign(ABANDONED_CAMPAIGN, kind="abandoned",
-                                               deadline_days=1.0), now)
+                                               deadline_rule="1wd"), now)
 
 
 def cancel_abandoned(engine: Engine, phone: str) -> int:

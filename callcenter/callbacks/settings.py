@@ -22,7 +22,9 @@ class CallbackSettings:
     customer_first_context: str
     agent_first_context: str
     caller_id: str
-    followup_deadline_days: float
+    followup_deadline: str
+    reason_outcomes: dict[int, Outcome]
+    cause_outcomes: dict[int, Outcome]
     abandoned_min_wait_s: float
     abandoned_deadline_s: float
     dialer_interval_s: float
@@ -95,7 +97,9 @@ def callback_settings(config: Config) -> CallbackSettings:
         customer_first_context=c["customer_first_context"],
         agent_first_context=c["agent_first_context"],
         caller_id=c["caller_id"],
-        followup_deadline_days=c["followup_deadline_days"],
+        followup_deadline=c["followup_deadline"],
+        reason_outcomes={int(k): Outcome(v) for k, v in c["reason_outcomes"].items()},
+        cause_outcomes={int(k): Outcome(v) for k, v in c["cause_outcomes"].items()},
         abandoned_min_wait_s=c["abandoned_min_wait_s"],
         abandoned_deadline_s=c["abandoned_deadline_hours"] * 3600.0,
         dialer_interval_s=c["dialer_interval_s"],

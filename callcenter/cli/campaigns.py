@@ -29,7 +29,8 @@ def add_parsers(sub: Any) -> None:
     create.add_argument("--mode", default="customer_first",
                         choices=["customer_first", "agent_first"])
     create.add_argument("--agent", help="member interface for agent_first")
-    create.add_argument("--deadline-days", type=float)
+    create.add_argument("--deadline", help="3d (days after service), 1wd (working days), "
+                        "25nm (by the 25th of next month); default from settings")
     create.add_argument("--max-in-flight", type=int, default=2)
     create.add_argument("--from-tickets-since", help="add the callers of tickets since (ISO date)")
     imp = camp_sub.add_parser("import")
@@ -121,7 +122,7 @@ def run(command: str, args: argparse.Namespace, engine: Engine, config: Config) 
 def _campaigns(args: argparse.Namespace, engine: Engine, config: Config, now: float,
                tz: Any) -> Any:
     if args.action == "create":
-        deadline = args.deadline_days or callback_settings(config).followup_deadline_days
+        deadline = args.deadline or callback_settings(config).followup_deadline
         campaign = service.create_campaign(engine, service.NewCampaign(
             args.name, args.kind, args.mode, args.agent, deadline, args.max_in_flight), now)
         added = 0
@@ -130,7 +131,8 @@ def _campaigns(args: argparse.Namespace, engine: Engine, config: Config, now: fl
             added = service.add_from_tickets(engine, campaign, since, now, now)
         return {"id": campaign, "contacts_from_tickets": added}
     if args.action == "import":
-        imported = service.import_file(engine, args.campaign, args.file, now, tz)
+        imported = service.import_file(engine, args.campaign, args.file, now, tz,
+                                       calendar=callback_settings(config).window.calendar)
         return {"imported": len(imported.good),
                 "rejected": [{"row": row, "reason": why} for row, why in imported.rejected]}
     if args.action == "list":

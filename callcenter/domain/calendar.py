@@ -144,3 +144,21 @@ def _next_fit(intervals_on: IntervalsOn, at: float, ring_s: float, tz: ZoneInfo,
                 if probe >= at and _fits(intervals_on, probe, ring_s, tz):
                     return probe
     return None
+
+
+def deadline_for(rule: str, service_at: float, tz: ZoneInfo, calendar: WorkCalendar) -> float:
+    """When a follow-up is due (回访期限), by the campaign's rule:
+    "3d" three days after the service (必须保证在三天之内回访), "1wd" by the end of the next
+    working day (服务完毕后要在1个工作日内完毕回访), "25nm" by the 25th of the next month
+    (家政类工单需在次月25日前回访完毕)."""
+    served = datetime.fromtimestamp(service_at, tz)
+    if rule.endswith("wd"):
+        day = calendar.add_working_days(served.date(), int(rule[:-2]))
+        return datetime.combine(day, time(23, 59, 59), tzinfo=tz).timestamp()
+    if rule.endswith("nm"):
+        year, month = (served.year + 1, 1) if served.month == 12 else (served.year, served.month + 1)
+        return datetime.combine(date(year, month, int(rule[:-2])), time(23, 59, 59),
+                                tzinfo=tz).timestamp()
+    if rule.endswith("d"):
+        return service_at + float(rule[:-1]) * 86400.0
+    raise ValueError(f"unknown deadline rule {rule!r} (use 3d, 1wd or 25nm)")

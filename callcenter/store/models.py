@@ -193,7 +193,7 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active|paused|finished
     mode: Mapped[str] = mapped_column(String(16), default="customer_first")  # or agent_first
     agent_interface: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    deadline_days: Mapped[float] = mapped_column(Float, default=3.0)
+    deadline_rule: Mapped[str] = mapped_column(String(16), default="3d")  # 3d | 1wd | 25nm
     max_in_flight: Mapped[int] = mapped_column(Integer, default=2)
     created_at: Mapped[float] = mapped_column(Float)
 

@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('mode', sa.String(length=16), nullable=False),
     sa.Column('agent_interface', sa.String(length=128), nullable=True),
-    sa.Column('deadline_days', sa.Float(), nullable=False),
+    sa.Column('deadline_rule', sa.String(length=16), nullable=False),
     sa.Column('max_in_flight', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id')

@@ -38,9 +38,9 @@ def build(path: Path, contacts: int) -> str:
     url = f"sqlite:///{path}"
     db.upgrade(url)
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO campaigns (id, name, kind, status, mode, deadline_days, "
+    conn.execute("INSERT INTO campaigns (id, name, kind, status, mode, deadline_rule, "
                  "max_in_flight, created_at) VALUES (1, 'bench', 'imported', 'active', "
-                 "'customer_first', 3, 4, ?)", (NOW,))
+                 "'customer_first', '3d', 4, ?)", (NOW,))
     rows = ((1, "", f"13{n:09d}", 0, NOW, "", NOW + 86400 * 3, "pending", 0,
              NOW - 86400 + (n % 86400), NOW) for n in range(contacts))
     conn.executemany("INSERT INTO contacts (campaign_id, name, phone, member, service_at, note, "

@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callcenter.domain.calendar import DailyHours, DialingWindow, OuterBound, Season, WorkCalendar
+from callcenter.domain.calendar import (
+    DailyHours,
+    DialingWindow,
+    OuterBound,
+    Season,
+    WorkCalendar,
+    deadline_for,
+)
 from callcenter.domain.callbacks import (
     Contact,
     Outcome,
@@ -160,3 +167,19 @@ def test_standard_seasons_and_working_days() -> None:
     friday_evening = at(date(2026, 7, 3), 18, 30)
     assert window.next_start(friday_evening, 30, shanghai) == at(date(2026, 7, 6), 9, 0)
     assert window.calendar.add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 2)
+
+
+def test_deadline_rules_from_the_standards() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    calendar = WorkCalendar(holidays=frozenset({date(2026, 10, 1), date(2026, 10, 2)}))
+    served = datetime(2026, 9, 30, 15, 0, tzinfo=shanghai).timestamp()
+
+    def local(at: float) -> datetime:
+        return datetime.fromtimestamp(at, shanghai)
+
+    assert local(deadline_for("3d", served, shanghai, calendar)) == datetime(
+        2026, 10, 3, 15, 0, tzinfo=shanghai)  # 三天之内
+    assert local(deadline_for("1wd", served, shanghai, calendar)).date() == date(2026, 10, 5)
+    assert local(deadline_for("25nm", served, shanghai, calendar)).date() == date(2026, 10, 25)
+    december = datetime(2026, 12, 3, tzinfo=shanghai).timestamp()
+    assert local(deadline_for("25nm", december, shanghai, calendar)).date() == date(2027, 1, 25)
