@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import random
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from callcenter import logs
 from callcenter.testbed.asterisk import DAEMON_SECRET, DAEMON_USER, TestBed
@@ -30,6 +33,16 @@ AGENTS = (
 )
 
 
+def _every_day() -> str:
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return json.dumps([(today + timedelta(days=n)).isoformat() for n in range(-1, 3)])
+
+
+# Simulated customers for the follow-up campaign: the number decides what happens.
+CUSTOMERS = (("陈女士", "19901030101"), ("杨先生", "19902000102"), ("赵女士", "19903000103"),
+             ("黄先生", "19905000104"), ("周女士", "19906000105"), ("吴先生", "19901050106"))
+
+
 def _config(bed: TestBed, workdir: Path) -> Path:
     path = workdir / "callcenter.toml"
     path.write_text(f"""# written by the demo
@@ -40,6 +53,21 @@ secret = "{DAEMON_SECRET}"
 
 [database]
 url = "sqlite:///{workdir}/callcenter.db"
+
+# The demo dials the test bed's simulated customers, around the clock and every day
+# (a real center keeps the defaults: 08:00-21:00, working hours, working days).
+[callbacks]
+channel_template = "Local/{{number}}@testbed-customers/n"
+ring_timeout_s = 15
+gap_busy_s = 20
+gap_no_answer_s = 20
+gap_powered_off_s = 20
+outer_bound = "00:00-23:59"
+summer_hours = "00:00-23:59"
+summer_lunch = ""
+winter_hours = "00:00-23:59"
+winter_lunch = ""
+makeup_workdays = {_every_day()}
 """, encoding="utf-8")
     return path
 
@@ -58,6 +86,7 @@ async def _traffic(bed: TestBed, minutes: float, rng: random.Random) -> int:
         for agent in AGENTS:
             await c.login("support", Agent(agent.agent_id, agent.name, agent.answer_after,
                                            talk_s=rng.randint(15, 40)))
+        await c.login("callback", Agent("5001", AGENTS[0].name, answer_after=2, talk_s=10))
         await c.pause("support", AGENTS[3], True, "午休 lunch")
         end = time.monotonic() + minutes * 60
         while time.monotonic() < end:
@@ -95,12 +124,23 @@ def main() -> int:
             daemon = subprocess.Popen([sys.executable, "-m", "callcenter.cli.main", "--config",
                                        str(config), "run"], stdout=log, stderr=subprocess.STDOUT)
         print(f"daemon running (pid {daemon.pid}); its JSON log: {log_path}")
-        print(f"simulating {args.minutes:g} min of inbound calls ...", flush=True)
+        contacts = args.workdir / "followup.csv"
+        contacts.write_text("姓名,电话,会员\n" + "".join(f"{n},{p},是\n" for n, p in CUSTOMERS),
+                            encoding="gbk")
+        campaign = json.loads(_cli(config, "campaigns", "create", "售后回访 follow-up", "--json"))
+        imported = json.loads(_cli(config, "campaigns", "import", str(campaign["id"]),
+                                   str(contacts), "--json"))
+        print(f"follow-up campaign {campaign['id']}: {imported['imported']} contacts imported")
+        print(f"simulating {args.minutes:g} min of inbound calls and callbacks ...", flush=True)
         calls = asyncio.run(_traffic(bed, args.minutes, random.Random(args.seed)))  # noqa: S311
         print(f"\n{calls} calls placed.\n")
         for what in ("queues", "agents", "violations", "tickets"):
             print(f"== callcenter {what}")
             print(_cli(config, what, "--limit", "15"))
+        print("== callcenter attempts list")
+        print(_cli(config, "attempts", "list"))
+        print("== callcenter campaigns list")
+        print(_cli(config, "campaigns", "list"))
         print(f"(read them again any time: callcenter --config {config} tickets --json)")
     finally:
         if daemon is not None:
