@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -110,6 +111,14 @@ class Daemon:
             self._side(asyncio.to_thread(campaigns.cancel_abandoned, self.engine,
                                          outcome.caller_number))
 
+    async def _job(self, job: Callable[[], Awaitable[Any]]) -> None:
+        """A scheduled job; one cancelled by our own shutdown ends quietly."""
+        try:
+            await job()
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+
     async def _check_deadlines(self) -> None:
         await asyncio.to_thread(campaigns.check_deadlines, self.engine, self.clock.now())
 
@@ -157,13 +166,14 @@ class Daemon:
         log.info("daemon.started", config=self.config.source,
                  ami=f"{self.config.ami.host}:{self.config.ami.port}",
                  ring_budget_s=self.config.rules.ring_budget_s)
-        self.scheduler.add_job(self.dialer.tick, "interval",
+        self.scheduler.add_job(self._job, "interval", args=[self.dialer.tick],
                                seconds=self.callbacks.dialer_interval_s, id="dialer",
                                max_instances=1, coalesce=True)
-        self.scheduler.add_job(self.surge.check, "interval",
+        self.scheduler.add_job(self._job, "interval", args=[self.surge.check],
                                seconds=surge_config(self.config).check_interval_s, id="surge",
                                max_instances=1, coalesce=True)
-        self.scheduler.add_job(self._check_deadlines, "interval", seconds=60, id="deadlines",
+        self.scheduler.add_job(self._job, "interval", args=[self._check_deadlines],
+                               seconds=60, id="deadlines",
                                max_instances=1, coalesce=True)
         self.scheduler.start()
         ami_task = asyncio.create_task(self.ami.run(), name="ami")

@@ -89,9 +89,8 @@ class Dialer:
         elif event == "Hangup":
             with contextlib.suppress(ValueError):
                 watched.cause = int(raw.get("Cause", ""))
-            if channel_id in self._originating and not watched.answered \
-                    and watched.cause not in self.settings.cause_outcomes:
-                return  # the Originate reply's Reason (busy, congestion...) will say more
+            if channel_id in self._originating and not watched.answered:
+                return  # our Originate reply decides, with its Reason and this cause
             self.watched.pop(channel_id, None)
             self._spawn(self._ended(watched, reason=None))
 
@@ -236,20 +235,25 @@ class Dialer:
             ).returning(m.Attempt.id)).scalar_one())
 
     async def _originate(self, channel_id: str, fields: dict[str, str]) -> None:
+        """Send Originate; for a call that was not answered, this is the one place that
+        decides the outcome (Reason from the reply, cause from the Hangup if it came)."""
         timeout = self.settings.policy.ring_timeout_s + 20
         try:
             reply = await self.ami.originate(fields, timeout=timeout)
         except AmiError as exc:
             # Unknown fate: left `dialing` for reconciliation, never re-sent.
+            self._originating.discard(channel_id)
             log.warning("callback.originate_unknown", uniqueid=channel_id, error=str(exc))
             return
-        finally:
-            self._originating.discard(channel_id)
         result = next((msg for msg in reply if msg.get("Event") == "OriginateResponse"), None)
         reason = int(result.get("Reason", "0")) if result is not None else 0
         if reason == 4:
+            self._originating.discard(channel_id)
             return  # answered: the channel's events tell the rest
-        await asyncio.sleep(0.5)  # the Hangup, which carries the cause, usually comes first
+        watched = self.watched.get(channel_id)
+        if watched is not None and watched.cause is None:
+            await asyncio.sleep(0.5)  # give the Hangup, which carries the cause, a moment
+        self._originating.discard(channel_id)
         watched = self.watched.pop(channel_id, None)
         if watched is not None:
             await self._ended(watched, reason=reason)
