@@ -27,6 +27,17 @@ def mask_phones(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mu
     return event
 
 
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is *now*: a cached logger never holds on to a
+    stream that was replaced or closed (test runners, daemonizing, redirection)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def configure(level: str = "INFO") -> None:
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl ..." on every read
@@ -41,6 +52,6 @@ def configure(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stdout),
+        logger_factory=structlog.WriteLoggerFactory(file=_CurrentStdout()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from callcenter.ami.client import AmiClient, AmiSettings, RawMessage
 from callcenter.testbed.asterisk import ADMIN_SECRET, ADMIN_USER, TestBed
 
+SHIPPED_QUEUES = ("support", "complaints", "callback")  # dialplan/queues.conf
+
 
 def agent_interface(agent_id: str) -> str:
     return f"Local/{agent_id}@testbed-agents/n"
@@ -101,6 +103,11 @@ class Controller:
         await self._client.action({"Action": "QueuePause", "Queue": queue,
                                    "Interface": agent.interface,
                                    "Paused": "true" if paused else "false", "Reason": reason})
+
+    async def clear_queues(self, queues: tuple[str, ...] = SHIPPED_QUEUES) -> None:
+        """Log every member out of the shipped queues: a clean start for a scenario."""
+        for queue in queues:
+            await self.logout_all(queue)
 
     async def logout_all(self, queue: str) -> None:
         reply = await self._client.action({"Action": "QueueStatus", "Queue": queue}, as_list=True)

@@ -81,8 +81,7 @@ def _cli(config: Path, *args: str) -> str:
 async def _traffic(bed: TestBed, minutes: float, rng: random.Random) -> int:
     calls = 0
     async with Controller(bed) as c:
-        for queue in ("support", "complaints", "callback"):
-            await c.logout_all(queue)
+        await c.clear_queues()
         for agent in AGENTS:
             await c.login("support", Agent(agent.agent_id, agent.name, agent.answer_after,
                                            talk_s=rng.randint(15, 40)))

@@ -67,8 +67,7 @@ async def test_campaign_outcomes_retries_and_agents(bed: TestBed, tmp_path: Path
     daemon.start()
     try:
         async with Controller(bed) as c:
-            for queue in ("support", "complaints", "callback"):
-                await c.logout_all(queue)
+            await c.clear_queues()
             for n in range(6):
                 await c.login("callback", Agent(f"40{n:02d}", f"cb{n}", answer_after=1, talk_s=3))
             await daemon.logged("agent.state", count=6)
@@ -134,8 +133,7 @@ async def test_sigkill_while_dialing_calls_nobody_twice_and_loses_no_outcome(
     numbers = ["19903000011", "19903000012", "19901080013"]
     try:
         async with Controller(bed) as c:
-            for queue in ("support", "complaints", "callback"):
-                await c.logout_all(queue)
+            await c.clear_queues()
             for n in range(3):
                 await c.login("callback", Agent(f"41{n:02d}", f"k{n}", answer_after=1, talk_s=4))
             await daemon.logged("agent.state", count=3)

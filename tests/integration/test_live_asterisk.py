@@ -24,8 +24,7 @@ def _by(rows: list[dict[str, object]], key: str) -> dict[object, dict[str, objec
 
 async def test_three_ring_rule_tickets_and_agent_states(bed: TestBed, daemon: DaemonProcess) -> None:
     async with Controller(bed) as c:
-        for queue in ("support", "complaints", "callback"):
-            await c.logout_all(queue)
+        await c.clear_queues()
         await c.login("support", ALICE)
         await c.login("complaints", BOB)
         await c.login("callback", CAROL)
@@ -94,8 +93,7 @@ async def test_three_ring_rule_tickets_and_agent_states(bed: TestBed, daemon: Da
 async def test_asterisk_restart_mid_test_loses_and_duplicates_nothing(
         bed: TestBed, daemon: DaemonProcess) -> None:
     async with Controller(bed) as c:
-        for queue in ("support", "complaints", "callback"):
-            await c.logout_all(queue)
+        await c.clear_queues()
         await c.login("support", Agent("2004", "dave", answer_after=2))
         c.call("support", "13566667777", patience_s=60)
         await daemon.logged("ticket.opened", count=1)

@@ -41,8 +41,7 @@ break_reasons = ["午休"]
     daemon.start()
     try:
         async with Controller(bed) as c:
-            for queue in ("support", "complaints", "callback"):
-                await c.logout_all(queue)
+            await c.clear_queues()
             await c.login("callback", Agent("4201", "cb", answer_after=1, talk_s=2))
             await c.login("support", Agent("4202", "午休的人 on lunch", answer_after=None),
                           paused=True, reason="午休")
