@@ -14,7 +14,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from callcenter.ami.client import AmiClient, RawMessage, flatten
-from callcenter.ami.translate import MalformedEvent, snapshot, translate
+from callcenter.ami.translate import KNOWN_EVENTS, MalformedEvent, snapshot, translate
 from callcenter.callbacks import service as campaigns
 from callcenter.callbacks.dialer import Dialer
 from callcenter.callbacks.settings import callback_settings, surge_config
@@ -27,6 +27,8 @@ from callcenter.store.db import engine_for, require_current
 from callcenter.store.writer import StoreWriter
 
 log = structlog.get_logger("callcenter.daemon")
+
+_LIFECYCLE = frozenset({"fullybooted", "shutdown"})
 
 
 class SystemClock:
@@ -45,7 +47,8 @@ class Daemon:
             config.database_url, config.repeat_caller_window_days * 86400.0,
             batch_max=config.batch_max, flush_interval_s=config.flush_interval_s,
             log_level=config.log_level)
-        self.ami = AmiClient(config.ami, on_message=self.on_message, on_connected=self.resync)
+        self.ami = AmiClient(config.ami, on_message=self.on_message, on_connected=self.resync,
+                             wants=self.wants)
         self.callbacks = callback_settings(config)
         self.surge = SurgeWatch(self.engine, surge_config(config), ami=self.ami,
                                 tracker=self.tracker, clock=self.clock,
@@ -64,6 +67,12 @@ class Daemon:
         self.events_handled = 0
 
     # -- the event path (synchronous, never raises) --------------------------------
+    def wants(self, name: str, uniqueid: str) -> bool:
+        """Messages worth translating: queue/agent events, life-cycle, our callbacks'."""
+        lowered = name.lower()
+        return (lowered in KNOWN_EVENTS or lowered in _LIFECYCLE or not name
+                or uniqueid in self.dialer.watched)
+
     def on_message(self, raw: RawMessage) -> None:
         if raw.get("Uniqueid") in self.dialer.watched:
             self.dialer.on_message(raw)

@@ -48,6 +48,10 @@ log = structlog.get_logger("callcenter.ami")
 
 RawMessage = dict[str, str]
 MessageHandler = Callable[[RawMessage], None]
+# (event name, Uniqueid) -> whether the handler wants the message at all.  Most of
+# AMI's traffic (Newchannel, DialBegin, VarSet...) is of no interest: skipping it
+# before it is copied out of panoramisk's message is the cheapest thing we can do.
+MessageFilter = Callable[[str, str], bool]
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,10 @@ class _GuardedProtocol(AMIProtocol):  # type: ignore[misc]
 class _Manager(Manager):  # type: ignore[misc]
     """panoramisk's Manager reduced to dispatch; the client owns the connection."""
 
-    def __init__(self, on_message: MessageHandler, on_lost: Callable[[], None]) -> None:
+    def __init__(self, on_message: MessageHandler, on_lost: Callable[[], None],
+                 wants: MessageFilter | None = None) -> None:
         super().__init__(protocol_factory=_GuardedProtocol)
+        self._wants = wants
         # Drop panoramisk's FullyBooted hook that re-sends in-flight actions.
         self.callbacks.clear()
         self.patterns.clear()
@@ -110,6 +116,15 @@ class _Manager(Manager):  # type: ignore[misc]
 
     def _deliver(self, _manager: Any, message: Any) -> None:
         try:
+            if self._wants is not None:
+                store = getattr(message, "_store", None)
+                if isinstance(store, dict):
+                    name = store.get("event", ("", ""))[1]
+                    uniqueid = store.get("uniqueid", ("", ""))[1]
+                else:
+                    name, uniqueid = message.get("Event", ""), message.get("Uniqueid", "")
+                if not self._wants(name, uniqueid):
+                    return
             self._on_message(flatten(message))
         except Exception:
             log.exception("ami.handler_failed", ami_event=message.get("Event"))
@@ -129,10 +144,11 @@ class AmiClient:
         settings: AmiSettings,
         on_message: MessageHandler,
         on_connected: Callable[[], Awaitable[None]] | None = None,
+        wants: MessageFilter | None = None,
     ) -> None:
         self.settings = settings
         self._on_connected = on_connected
-        self._manager = _Manager(on_message, self._mark_lost)
+        self._manager = _Manager(on_message, self._mark_lost, wants)
         self._protocol: _GuardedProtocol | None = None
         self._in_flight: dict[str, Action] = {}
         self._lost = asyncio.Event()

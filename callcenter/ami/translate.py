@@ -127,6 +127,9 @@ _TRANSLATORS: dict[str, Callable[[RawMessage], ev.Event]] = {
 }
 
 
+KNOWN_EVENTS = frozenset(_TRANSLATORS)
+
+
 def translate(msg: RawMessage) -> ev.Event | None:
     name = msg.get("Event")
     if not name:
