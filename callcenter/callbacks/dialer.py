@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -155,9 +155,10 @@ class Dialer:
                                          .order_by(m.Campaign.id)).all():
                 agents = (self.free_agents(s.callback_queue) if campaign.mode == "customer_first"
                           else 1)
+                pacing = replace(s.pacing,
+                                 per_campaign=min(s.pacing.per_campaign, campaign.max_in_flight))
                 slots = free_slots(
-                    s.pacing.__class__(min(s.pacing.per_campaign, campaign.max_in_flight),
-                                       s.pacing.total, s.pacing.peak_agents),
+                    pacing,
                     in_flight_campaign=in_flight.get(campaign.id, 0),
                     in_flight_total=total + len(chosen), free_agents=agents,
                     in_predictable_peak=peak, paused_by_surge=False)
