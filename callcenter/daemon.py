@@ -112,6 +112,7 @@ class Daemon:
 
     def _add_abandoned(self, number: str, at: float) -> None:
         campaigns.add_contact(self.engine, self._abandoned_campaign, number, at,
+                              tz=self.config.timezone, calendar=self.callbacks.window.calendar,
                               deadline=at + self.callbacks.abandoned_deadline_s,
                               note="abandoned in queue")
 
@@ -179,7 +180,7 @@ class Daemon:
                                seconds=self.callbacks.dialer_interval_s, id="dialer",
                                max_instances=1, coalesce=True)
         self.scheduler.add_job(self._job, "interval", args=[self.surge.check],
-                               seconds=surge_config(self.config).check_interval_s, id="surge",
+                               seconds=self.surge.config.check_interval_s, id="surge",
                                max_instances=1, coalesce=True)
         self.scheduler.add_job(self._job, "interval", args=[self._check_deadlines],
                                seconds=60, id="deadlines",

@@ -137,12 +137,14 @@ class Dialer:
         if self.paused_by_surge() or not self.ami.connected:
             return 0
         now = self.clock.now()
-        plans = await asyncio.to_thread(self._plan, now)
+        # The tracker belongs to the event loop: read it here, not in the worker thread.
+        free_agents = self.free_agents(self.settings.callback_queue)
+        plans = await asyncio.to_thread(self._plan, now, free_agents)
         for contact, campaign in plans:
             await self._dial(contact, campaign, now)
         return len(plans)
 
-    def _plan(self, now: float) -> list[tuple[Any, Any]]:
+    def _plan(self, now: float, free_callback_agents: int) -> list[tuple[Any, Any]]:
         s = self.settings
         peak = in_peak(s, datetime.fromtimestamp(now, self.tz))
         chosen: list[tuple[Any, Any]] = []
@@ -153,8 +155,7 @@ class Dialer:
             total = sum(in_flight.values())
             for campaign in conn.execute(select(m.Campaign).where(m.Campaign.status == "active")
                                          .order_by(m.Campaign.id)).all():
-                agents = (self.free_agents(s.callback_queue) if campaign.mode == "customer_first"
-                          else 1)
+                agents = free_callback_agents if campaign.mode == "customer_first" else 1
                 pacing = replace(s.pacing,
                                  per_campaign=min(s.pacing.per_campaign, campaign.max_in_flight))
                 slots = free_slots(

@@ -46,7 +46,7 @@ def create_campaign(engine: Engine, spec: NewCampaign, now: float) -> int:
         raise CampaignError(f"mode must be customer_first or agent_first, not {spec.mode!r}")
     if spec.mode == "agent_first" and not spec.agent_interface:
         raise CampaignError("an agent_first campaign needs --agent INTERFACE")
-    try:
+    try:  # only the rule's form is checked here: any zone and calendar will do
         deadline_for(spec.deadline_rule, now, ZoneInfo("UTC"), WorkCalendar())
     except ValueError as exc:
         raise CampaignError(str(exc)) from None
@@ -66,7 +66,7 @@ def _campaign(conn: Any, campaign_id: int) -> Any:
 
 
 def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
-                tz: ZoneInfo, *, calendar: WorkCalendar | None = None) -> ImportReport:
+                tz: ZoneInfo, *, calendar: WorkCalendar) -> ImportReport:
     """All good rows in one transaction, or none; bad rows listed with their reasons."""
     rows = read_table(path)
     with engine.begin() as conn:
@@ -82,8 +82,7 @@ def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
             values.append(dict(
                 campaign_id=campaign_id, name=row.name, phone=row.phone, member=row.member,
                 service_at=service_at, note=row.note,
-                deadline=deadline_for(campaign.deadline_rule, service_at, tz,
-                                      calendar or WorkCalendar()),
+                deadline=deadline_for(campaign.deadline_rule, service_at, tz, calendar),
                 status="pending", attempts=0, next_due_at=now, created_at=now))
         if values:
             conn.execute(insert(m.Contact), values)
@@ -91,10 +90,12 @@ def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
 
 
 def add_contact(engine: Engine, campaign_id: int, phone: str, now: float, *,
-                name: str = "", deadline: float | None = None, ticket_id: int | None = None,
-                note: str = "", member: bool = False, tz: ZoneInfo | None = None,
-                calendar: WorkCalendar | None = None) -> int | None:
-    """One contact (from a ticket or an abandoned call); None if already there or refused."""
+                tz: ZoneInfo, calendar: WorkCalendar, name: str = "",
+                deadline: float | None = None, ticket_id: int | None = None,
+                note: str = "", member: bool = False) -> int | None:
+    """One contact (from a ticket or an abandoned call); None if already there or refused.
+    Without an explicit deadline, the campaign's rule applies in the center's zone and
+    working calendar."""
     number = normalise(phone)
     with engine.begin() as conn:
         campaign = _campaign(conn, campaign_id)
@@ -104,15 +105,14 @@ def add_contact(engine: Engine, campaign_id: int, phone: str, now: float, *,
             campaign_id=campaign_id, name=name, phone=number, member=member, service_at=now,
             note=note, ticket_id=ticket_id,
             deadline=deadline if deadline is not None else deadline_for(
-                campaign.deadline_rule, now, tz or ZoneInfo("Asia/Shanghai"),
-                calendar or WorkCalendar()),
+                campaign.deadline_rule, now, tz, calendar),
             status="pending", attempts=0, next_due_at=now, created_at=now,
         ).on_conflict_do_nothing().returning(m.Contact.id)).scalar_one_or_none()
         return None if new_id is None else int(new_id)
 
 
 def add_from_tickets(engine: Engine, campaign_id: int, since: float, until: float,
-                     now: float) -> int:
+                     now: float, *, tz: ZoneInfo, calendar: WorkCalendar) -> int:
     with engine.connect() as conn:
         tickets = conn.execute(select(m.Ticket.id, m.Ticket.caller_phone, m.Ticket.opened_at)
                                .where(m.Ticket.opened_at >= since, m.Ticket.opened_at < until)
@@ -120,6 +120,7 @@ def add_from_tickets(engine: Engine, campaign_id: int, since: float, until: floa
     added = 0
     for ticket in tickets:
         if ticket.caller_phone and add_contact(engine, campaign_id, ticket.caller_phone, now,
+                                               tz=tz, calendar=calendar,
                                                ticket_id=ticket.id) is not None:
             added += 1
     return added
@@ -189,8 +190,9 @@ def record_outcome(engine: Engine, attempt_id: int, outcome: Outcome, now: float
             outcome=outcome.value, score=score, note=note, status="ended",
             ended_at=attempt.ended_at or now,
             agent_interface=agent or attempt.agent_interface))
+        # The stored count already includes this attempt; the policy counts those before it.
         domain = Contact(contact.id, contact.phone, contact.deadline,
-                         attempts=contact.attempts - 1 if contact.attempts else 0)
+                         attempts=max(contact.attempts - 1, 0))
         decision = after_outcome(domain, outcome, now, policy)
         values: dict[str, Any] = {"last_outcome": outcome.value}
         if appointment_at is not None:  # the customer asked for another time

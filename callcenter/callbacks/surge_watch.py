@@ -80,11 +80,12 @@ class SurgeWatch:
             return None
         log.info("surge.transition", previous=transition.previous.name,
                  level=transition.level.name, waiting=transition.waiting)
-        await asyncio.to_thread(self._store, transition)
+        message = self._message(transition)  # reads the tracker: on the loop, not in the thread
+        await asyncio.to_thread(self._store, transition, message)
         await self._act(transition)
         return transition
 
-    def _store(self, t: SurgeTransition) -> None:
+    def _store(self, t: SurgeTransition, message: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(insert(m.SurgeTransitionRow).values(
                 scope=self.config.scope, previous=int(t.previous), level=int(t.level), at=t.at,
@@ -99,7 +100,7 @@ class SurgeWatch:
             if t.level > t.previous and t.level in ALERT_KIND:
                 conn.execute(insert(m.Alert).values(
                     kind=ALERT_KIND[t.level], level=ALERT_LEVEL[t.level],
-                    message=self._message(t), raised_at=t.at))
+                    message=message, raised_at=t.at))
 
     def _message(self, t: SurgeTransition) -> str:
         th = self.config.thresholds

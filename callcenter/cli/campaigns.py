@@ -128,7 +128,8 @@ def _campaigns(args: argparse.Namespace, engine: Engine, config: Config, now: fl
         added = 0
         if args.from_tickets_since:
             since = datetime.fromisoformat(args.from_tickets_since).replace(tzinfo=tz).timestamp()
-            added = service.add_from_tickets(engine, campaign, since, now, now)
+            added = service.add_from_tickets(engine, campaign, since, now, now, tz=tz,
+                                             calendar=callback_settings(config).window.calendar)
         return {"id": campaign, "contacts_from_tickets": added}
     if args.action == "import":
         imported = service.import_file(engine, args.campaign, args.file, now, tz,

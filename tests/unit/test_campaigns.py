@@ -10,11 +10,13 @@ import pytest
 from openpyxl import Workbook
 
 from callcenter.callbacks import service
+from callcenter.domain.calendar import WorkCalendar
 from callcenter.domain.callbacks import Outcome, RetryPolicy
 from callcenter.store import db
 from callcenter.store import models as m
 
 TZ = ZoneInfo("Asia/Shanghai")
+CAL = WorkCalendar()
 NOW = 1_800_000_000.0
 ROWS = [
     ["姓名", "电话", "服务日期", "备注", "会员"],
@@ -42,7 +44,7 @@ def test_csv_import_in_every_encoding(db_url: str, tmp_path: Path, encoding: str
     engine = db.engine_for(db_url)
     campaign = _campaign(db_url)
     report = service.import_file(engine, campaign, _write_csv(tmp_path / "list.csv", encoding),
-                                 NOW, TZ)
+                                 NOW, TZ, calendar=CAL)
     assert [r.phone for r in report.good] == ["13800138000", "13600136000"]
     assert report.rejected == [
         (3, "missing phone"), (4, "invalid number '12345'"), (5, "duplicate of row 2"),
@@ -50,7 +52,7 @@ def test_csv_import_in_every_encoding(db_url: str, tmp_path: Path, encoding: str
     rows = service.campaigns(engine, TZ)
     assert rows[0]["contacts"] == 2 and rows[0]["pending"] == 2
     # the same file again: everything is already there
-    again = service.import_file(engine, campaign, tmp_path / "list.csv", NOW, TZ)
+    again = service.import_file(engine, campaign, tmp_path / "list.csv", NOW, TZ, calendar=CAL)
     assert not again.good and {reason for _, reason in again.rejected} >= {"already in this campaign"}
 
 
@@ -60,17 +62,21 @@ def test_xlsx_import(db_url: str, tmp_path: Path) -> None:
         book.active.append(row)
     book.save(tmp_path / "list.xlsx")
     engine = db.engine_for(db_url)
-    report = service.import_file(engine, _campaign(db_url), tmp_path / "list.xlsx", NOW, TZ)
+    report = service.import_file(engine, _campaign(db_url), tmp_path / "list.xlsx", NOW, TZ,
+                                 calendar=CAL)
     assert len(report.good) == 2 and len(report.rejected) == 5
 
 
 def test_outcomes_retries_do_not_call_and_report(db_url: str) -> None:
     engine = db.engine_for(db_url)
     campaign = _campaign(db_url)
-    first = service.add_contact(engine, campaign, "13800138000", NOW, name="张三", member=True)
-    second = service.add_contact(engine, campaign, "13900139000", NOW, name="李四")
+    first = service.add_contact(engine, campaign, "13800138000", NOW, tz=TZ, calendar=CAL,
+                                name="张三", member=True)
+    second = service.add_contact(engine, campaign, "13900139000", NOW, tz=TZ, calendar=CAL,
+                                 name="李四")
     assert first and second
-    assert service.add_contact(engine, campaign, "+8613800138000", NOW) is None  # same person
+    same_person = service.add_contact(engine, campaign, "+8613800138000", NOW, tz=TZ, calendar=CAL)
+    assert same_person is None
     policy = RetryPolicy(max_attempts=3)
     with engine.begin() as conn:
         for i, contact in enumerate((first, second, second)):
@@ -92,14 +98,14 @@ def test_outcomes_retries_do_not_call_and_report(db_url: str) -> None:
     assert report["per_agent"] == {"Local/1@x": {"success": 1, "refused": 1}}
     # refused: on the do-not-call list, never added to any campaign again
     other = _campaign(db_url)
-    assert service.add_contact(engine, other, "13900139000", NOW) is None
+    assert service.add_contact(engine, other, "13900139000", NOW, tz=TZ, calendar=CAL) is None
 
 
 def test_abandoned_caller_who_gets_through_needs_no_callback(db_url: str) -> None:
     engine = db.engine_for(db_url)
     standing = service.abandoned_campaign(engine, NOW)
     assert service.abandoned_campaign(engine, NOW) == standing  # one standing campaign
-    service.add_contact(engine, standing, "13800138000", NOW)
+    service.add_contact(engine, standing, "13800138000", NOW, tz=TZ, calendar=CAL)
     assert service.cancel_abandoned(engine, "+86 138 0013 8000") == 1
     rows = service.campaigns(engine, TZ)
     assert rows[0]["pending"] == 0
@@ -108,7 +114,8 @@ def test_abandoned_caller_who_gets_through_needs_no_callback(db_url: str) -> Non
 def test_overdue_callbacks_raise_and_clear_an_alert(db_url: str) -> None:
     engine = db.engine_for(db_url)
     campaign = _campaign(db_url)
-    service.add_contact(engine, campaign, "13800138000", NOW, deadline=NOW + 3 * 86400)
+    service.add_contact(engine, campaign, "13800138000", NOW, tz=TZ, calendar=CAL,
+                        deadline=NOW + 3 * 86400)
     assert service.check_deadlines(engine, NOW + 86400) == 0
     assert service.check_deadlines(engine, NOW + 4 * 86400) == 1
     service.check_deadlines(engine, NOW + 4 * 86400)  # still one open alert, not two
