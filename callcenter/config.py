@@ -129,6 +129,21 @@ def _outcome_map(value: Any) -> str | None:
     return None
 
 
+def _webhook_targets(value: Any) -> str | None:
+    for item in value:
+        if not isinstance(item, dict):
+            return "each target must be a table like {kind = \"wecom\", url = \"https://...\"}"
+        if item.get("kind") not in ("wecom", "dingtalk", "json"):
+            return f"kind {item.get('kind')!r} must be wecom, dingtalk or json"
+        url = item.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return f"url {url!r} must be an http(s) URL"
+        unknown = set(item) - {"kind", "url", "secret", "name"}
+        if unknown:
+            return f"unknown keys {sorted(unknown)} (known: kind, url, secret, name)"
+    return None
+
+
 def _level(value: Any) -> str | None:
     ok = value.upper() in ("DEBUG", "INFO", "WARNING", "ERROR")
     return None if ok else "must be DEBUG, INFO, WARNING or ERROR"
@@ -221,6 +236,33 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "supervisor_queues": Setting(list, ["support"], _strings),
         "check_interval_s": Setting(float, 5.0, _positive),
     },
+    "web": {
+        "enabled": Setting(bool, True),
+        "host": Setting(str, "127.0.0.1"),
+        "port": Setting(int, 8080, _port),
+        "session_hours": Setting(float, 12.0, _positive),
+        "secure_cookies": Setting(bool, False),  # set true behind HTTPS
+        "login_max_failures": Setting(int, 5, _positive),
+        "login_lockout_s": Setting(float, 300.0, _positive),
+        "default_language": Setting(str, "zh-CN", lambda v: None if v in ("zh-CN", "en")
+                                    else "must be zh-CN or en"),
+        "client_queue_max": Setting(int, 1000, _positive),
+    },
+    "tickets": {
+        "complaint_callback": Setting(str, "1wd", _deadline_rule),
+        "dispatch_accept_s": Setting(float, 1800.0, _positive),
+        "review_s": Setting(float, 7200.0, _positive),
+        "check_interval_s": Setting(float, 30.0, _positive),
+    },
+    "webhooks": {
+        "targets": Setting(list, [], _webhook_targets),
+        "max_per_minute": Setting(int, 20, _positive),
+        "retries": Setting(int, 5, _non_negative),
+        "backoff_initial_s": Setting(float, 1.0, _positive),
+        "backoff_max_s": Setting(float, 60.0, _positive),
+        "timeout_s": Setting(float, 5.0, _positive),
+        "queue_max": Setting(int, 1000, _positive),
+    },
 }
 
 
@@ -237,6 +279,9 @@ class Config:
     source: str
     callbacks: dict[str, Any]
     surge: dict[str, Any]
+    web: dict[str, Any]
+    tickets: dict[str, Any]
+    webhooks: dict[str, Any]
 
 
 def load(path: str | os.PathLike[str] | None = None,
@@ -323,4 +368,7 @@ def _build(v: dict[str, dict[str, Any]], source: str) -> Config:
         source=source,
         callbacks=dict(v["callbacks"]),
         surge=dict(v["surge"]),
+        web=dict(v["web"]),
+        tickets=dict(v["tickets"]),
+        webhooks=dict(v["webhooks"]),
     )

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
@@ -19,12 +19,28 @@ from callcenter.callbacks import service as campaigns
 from callcenter.callbacks.dialer import Dialer
 from callcenter.callbacks.settings import callback_settings, surge_config
 from callcenter.callbacks.surge_watch import SurgeWatch
+from callcenter.callbacks.surge_watch import current as current_surge
 from callcenter.config import Config
 from callcenter.domain import outcomes as oc
+from callcenter.domain.alerts import AlertTransition
+from callcenter.domain.calendar import deadline_for
 from callcenter.domain.clock import Clock
+from callcenter.domain.surge import SurgeTransition
 from callcenter.domain.tracker import Tracker
+from callcenter.domain.wallboard import Wallboard
 from callcenter.store.db import engine_for, require_current
 from callcenter.store.writer import StoreWriter
+from callcenter.tickets import service as tickets
+from callcenter.web.app import create_app
+from callcenter.web.context import WebContext
+from callcenter.web.hub import Hub
+from callcenter.web.live import LiveFeed
+from callcenter.web.ratelimit import LoginThrottle
+from callcenter.web.seed import day_seed
+from callcenter.web.server import WebServer
+from callcenter.web.settings import ticket_rules, web_settings
+from callcenter.webhooks.dispatcher import WebhookDispatcher
+from callcenter.webhooks.settings import webhook_settings
 
 log = structlog.get_logger("callcenter.daemon")
 
@@ -52,19 +68,58 @@ class Daemon:
         self.callbacks = callback_settings(config)
         self.surge = SurgeWatch(self.engine, surge_config(config), ami=self.ami,
                                 tracker=self.tracker, clock=self.clock,
-                                bucket_s=config.rules.sample_interval_s)
+                                bucket_s=config.rules.sample_interval_s,
+                                on_alerts=self.publish_alerts)
         self.dialer = Dialer(self.engine, self.ami, settings=self.callbacks, clock=self.clock,
                              center_tz=config.timezone,
                              free_agents=self.tracker.agents_available,
                              paused_by_surge=lambda: self.surge.callbacks_paused)
         # Ensured once, here: concurrent abandons must all land in the same campaign.
         self._abandoned_campaign = campaigns.abandoned_campaign(self.engine, self.clock.now())
+        self.webhooks = WebhookDispatcher(webhook_settings(config))
+        self.web_settings = web_settings(config)
+        self.ticket_rules = ticket_rules(config)
+        self.hub = Hub(self.web_settings.client_queue_max)
+        self.live = self._live_feed()
+        self.web = WebServer(create_app(self._web_context()), self.web_settings.host,
+                             self.web_settings.port) if self.web_settings.enabled else None
         self.scheduler = AsyncIOScheduler(timezone=config.timezone)
         self._side_tasks: set[asyncio.Task[Any]] = set()
         self._timers_changed = asyncio.Event()
         self._next_wake: float | None = None
         self._stop = asyncio.Event()
         self.events_handled = 0
+
+    def _live_feed(self) -> LiveFeed:
+        th = self.surge.config.thresholds
+        seed = day_seed(self.engine, self.clock.now(), self.config.timezone,
+                        self.config.rules.sample_interval_s, self.surge.config.scope)
+        wallboard = Wallboard(self.config.timezone, self.clock,
+                              self.config.rules.sample_interval_s, seed)
+        return LiveFeed(self.hub, wallboard, surge=current_surge(self.engine),
+                        thresholds={"level1": th.level1_threshold, "level2": th.level2_threshold,
+                                    "level1_inclusive": th.level1_inclusive,
+                                    "level2_inclusive": th.level2_inclusive})
+
+    def _web_context(self) -> WebContext:
+        calendar, tz = self.callbacks.window.calendar, self.config.timezone
+        return WebContext(
+            engine=self.engine, clock=self.clock, tz=tz, settings=self.web_settings,
+            hub=self.hub, live=self.live,
+            throttle=LoginThrottle(self.clock, self.web_settings.login_max_failures,
+                                   self.web_settings.login_lockout_s),
+            ticket_rules=self.ticket_rules,
+            deadline=lambda rule, start: deadline_for(rule, start, tz, calendar),
+            callback_queue=self.callbacks.callback_queue, retry_policy=self.callbacks.policy,
+            flush_store=self.writer.flush, publish_alerts=self.publish_alerts)
+
+    def publish_alerts(self, transitions: Sequence[AlertTransition]) -> None:
+        """Pages and webhooks hear of every alert transition, once (on the loop)."""
+        for t in transitions:
+            log.info("alert." + t.change.value, alert_id=t.alert_id, kind=t.kind, level=t.level,
+                     ref=t.ref)
+            self.webhooks.submit(t)
+        self.live.on_alerts(transitions)
 
     # -- the event path (synchronous, never raises) --------------------------------
     def wants(self, name: str, uniqueid: str) -> bool:
@@ -96,6 +151,10 @@ class Daemon:
         if not outcomes:
             return
         self.writer.submit(outcomes)
+        try:
+            self.live.on_outcomes(outcomes)
+        except Exception:  # a page's figures must never stop the tracker
+            log.exception("web.live_feed_failed")
         for outcome in outcomes:
             _log_outcome(outcome)
             if isinstance(outcome, oc.CallAbandoned):
@@ -130,7 +189,18 @@ class Daemon:
                 raise
 
     async def _check_deadlines(self) -> None:
-        await asyncio.to_thread(campaigns.check_deadlines, self.engine, self.clock.now())
+        changed: list[AlertTransition] = []
+        await asyncio.to_thread(campaigns.check_deadlines, self.engine, self.clock.now(), changed)
+        self.publish_alerts(changed)
+
+    async def _check_tickets(self) -> None:
+        self.publish_alerts(await asyncio.to_thread(tickets.check_overdue, self.engine,
+                                                    self.ticket_rules, self.clock.now()))
+
+    async def _check_surge(self) -> None:
+        transition = await self.surge.check()
+        if transition is not None:
+            self.live.on_surge(_surge_view(transition, self.surge.callbacks_paused))
 
     def _side(self, coro: Any) -> None:
         task: asyncio.Task[Any] = asyncio.create_task(coro)
@@ -179,22 +249,39 @@ class Daemon:
         self.scheduler.add_job(self._job, "interval", args=[self.dialer.tick],
                                seconds=self.callbacks.dialer_interval_s, id="dialer",
                                max_instances=1, coalesce=True)
-        self.scheduler.add_job(self._job, "interval", args=[self.surge.check],
+        self.scheduler.add_job(self._job, "interval", args=[self._check_surge],
                                seconds=self.surge.config.check_interval_s, id="surge",
                                max_instances=1, coalesce=True)
         self.scheduler.add_job(self._job, "interval", args=[self._check_deadlines],
                                seconds=60, id="deadlines",
                                max_instances=1, coalesce=True)
+        self.scheduler.add_job(self._job, "interval", args=[self._check_tickets],
+                               seconds=self.config.tickets["check_interval_s"], id="tickets",
+                               max_instances=1, coalesce=True)
         self.scheduler.start()
+        self.webhooks.start()
         ami_task = asyncio.create_task(self.ami.run(), name="ami")
         timer_task = asyncio.create_task(self._timers(), name="timers")
         stop_task = asyncio.create_task(self._stop.wait(), name="stop")
+        tasks = {ami_task, timer_task, stop_task}
+        web_task = None
+        if self.web is not None:
+            web_task = asyncio.create_task(self.web.serve(), name="web")
+            tasks.add(web_task)
+            log.info("web.listening", url=f"http://{self.web.host}:{self.web.port}/")
         try:
-            done, _ = await asyncio.wait({ami_task, timer_task, stop_task},
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done - {stop_task}:
                 task.result()  # a crashed task is a crashed daemon: raise it
+            if web_task is not None and web_task in done:
+                raise RuntimeError("the web server stopped")
         finally:
+            if self.web is not None and web_task is not None:
+                self.hub.close()  # ends every event stream, so the server can stop
+                self.web.stop()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(web_task, 5)
+            await self.webhooks.close()
             self.scheduler.shutdown(wait=False)
             await self.dialer.close()
             for task in list(self._side_tasks):
@@ -208,6 +295,11 @@ class Daemon:
                     await task
             self.writer.close()
             log.info("daemon.stopped", events=self.events_handled)
+
+
+def _surge_view(t: SurgeTransition, callbacks_paused: bool) -> dict[str, Any]:
+    return {"level": t.level.name.lower(), "since": t.at, "waiting": t.waiting,
+            "callbacks_paused": callbacks_paused}
 
 
 def _log_outcome(outcome: oc.Outcome) -> None:

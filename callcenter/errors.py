@@ -10,7 +10,15 @@
     │   ├── AmiActionFailed    ami.action_failed     Asterisk answered Response: Error
     │   ├── AmiTimeout         ami.timeout           no answer in time
     │   └── AmiUnsafeValue     ami.unsafe_value      CR/LF in a value (header injection)
-    └── TestBedError           testbed.failed        the Asterisk test bed could not start
+    ├── TestBedError           testbed.failed        the Asterisk test bed could not start
+    ├── UserError              users.invalid         bad user name, role or password (CLI)
+    └── WebError                                     answered as JSON {"error": id, "detail"}
+        ├── NotSignedIn        web.unauthenticated   401: no or expired session
+        ├── Forbidden          web.forbidden         403: not yours to see or change
+        ├── CsrfRejected       web.csrf_rejected     403: form without its CSRF token
+        ├── LoginThrottled     web.login_throttled   429: too many failed logins
+        ├── NotFound           web.not_found         404
+        └── InvalidInput       web.invalid_input     422: a field out of its allowed values
 """
 
 from __future__ import annotations
@@ -60,3 +68,46 @@ class AmiUnsafeValue(AmiError):
 class TestBedError(CallcenterError):
     __test__ = False
     error_id = "testbed.failed"
+
+
+class UserError(CallcenterError):
+    error_id = "users.invalid"
+
+
+class WebError(CallcenterError):
+    error_id = "web.error"
+    status = 400
+
+
+class NotSignedIn(WebError):
+    error_id = "web.unauthenticated"
+    status = 401
+
+
+class Forbidden(WebError):
+    error_id = "web.forbidden"
+    status = 403
+
+
+class CsrfRejected(WebError):
+    error_id = "web.csrf_rejected"
+    status = 403
+
+
+class LoginThrottled(WebError):
+    error_id = "web.login_throttled"
+    status = 429
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after_s:.0f} s")
+        self.retry_after_s = retry_after_s
+
+
+class NotFound(WebError):
+    error_id = "web.not_found"
+    status = 404
+
+
+class InvalidInput(WebError):
+    error_id = "web.invalid_input"
+    status = 422

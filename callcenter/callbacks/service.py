@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from callcenter.alerts import store as alerts
 from callcenter.callbacks.importer import ImportReport, parse_contacts, read_table
+from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.calendar import WorkCalendar, deadline_for
 from callcenter.domain.callbacks import (
     FINAL,
@@ -151,21 +153,24 @@ def cancel_abandoned(engine: Engine, phone: str) -> int:
             .values(status="cancelled", note="got through before the callback")).rowcount)
 
 
-def check_deadlines(engine: Engine, now: float) -> int:
+def check_deadlines(engine: Engine, now: float,
+                    sink: list[AlertTransition] | None = None) -> int:
     """Raise (or clear) the overdue-callbacks alert: contacts past their deadline that
-    nobody has reached yet (必须保证在三天之内回访)."""
+    nobody has reached yet (必须保证在三天之内回访).  Transitions go to `sink`."""
+    changed: list[AlertTransition | None] = []
     with engine.begin() as conn:
         overdue = int(conn.execute(select(func.count()).select_from(m.Contact).where(
             m.Contact.deadline < now,
             m.Contact.status.in_(("pending", "dialing", "review")))).scalar_one())
-        open_alert = conn.execute(select(m.Alert.id).where(
-            m.Alert.kind == "callbacks_overdue", m.Alert.cleared_at.is_(None))).scalar()
+        open_alert = alerts.open_alert_id(conn, "callbacks_overdue")
         if overdue and open_alert is None:
-            conn.execute(insert(m.Alert).values(
-                kind="callbacks_overdue", level="warning", raised_at=now,
-                message=f"回访超期: {overdue} 位客户已过回访期限 ({overdue} callbacks overdue)"))
+            changed.append(alerts.raise_alert(
+                conn, "callbacks_overdue", "warning",
+                f"回访超期: {overdue} 位客户已过回访期限 ({overdue} callbacks overdue)", now))
         elif not overdue and open_alert is not None:
-            conn.execute(update(m.Alert).where(m.Alert.id == open_alert).values(cleared_at=now))
+            changed.append(alerts.clear_alert(conn, open_alert, now))
+    if sink is not None:
+        sink.extend(t for t in changed if t is not None)
     return overdue
 
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, select
 
+from callcenter.alerts import store as alerts
 from callcenter.ami.client import AmiClient
 from callcenter.callbacks.settings import SurgeConfig
+from callcenter.domain.alerts import AlertChange, AlertTransition
 from callcenter.domain.clock import Clock
 from callcenter.domain.outcomes import AgentState
 from callcenter.domain.surge import Sample, SurgeLevel, SurgeMonitor, SurgeTransition
@@ -51,8 +54,10 @@ def load_series(engine: Engine, since: float, bucket_s: float, scope: str) -> li
 
 class SurgeWatch:
     def __init__(self, engine: Engine, config: SurgeConfig, *, ami: AmiClient, tracker: Tracker,
-                 clock: Clock, bucket_s: float) -> None:
+                 clock: Clock, bucket_s: float,
+                 on_alerts: Callable[[list[AlertTransition]], None] = lambda _: None) -> None:
         self.engine = engine
+        self.on_alerts = on_alerts
         self.config = config
         self.ami = ami
         self.tracker = tracker
@@ -81,11 +86,13 @@ class SurgeWatch:
         log.info("surge.transition", previous=transition.previous.name,
                  level=transition.level.name, waiting=transition.waiting)
         message = self._message(transition)  # reads the tracker: on the loop, not in the thread
-        await asyncio.to_thread(self._store, transition, message)
+        changed = await asyncio.to_thread(self._store, transition, message)
+        self.on_alerts(changed)
         await self._act(transition)
         return transition
 
-    def _store(self, t: SurgeTransition, message: str) -> None:
+    def _store(self, t: SurgeTransition, message: str) -> list[AlertTransition]:
+        changed: list[AlertTransition | None] = []
         with self.engine.begin() as conn:
             conn.execute(insert(m.SurgeTransitionRow).values(
                 scope=self.config.scope, previous=int(t.previous), level=int(t.level), at=t.at,
@@ -94,13 +101,15 @@ class SurgeWatch:
             # One open alert per level at most: clear those above the new level.
             for level, kind in ALERT_KIND.items():
                 if level > t.level:
-                    conn.execute(update(m.Alert).where(m.Alert.kind == kind,
-                                                       m.Alert.cleared_at.is_(None))
-                                 .values(cleared_at=t.at))
+                    ids = conn.execute(select(m.Alert.id).where(
+                        m.Alert.kind == kind, m.Alert.cleared_at.is_(None))).scalars().all()
+                    changed.extend(alerts.clear_alert(conn, i, t.at) for i in ids)
             if t.level > t.previous and t.level in ALERT_KIND:
-                conn.execute(insert(m.Alert).values(
-                    kind=ALERT_KIND[t.level], level=ALERT_LEVEL[t.level],
-                    message=message, raised_at=t.at))
+                change = (AlertChange.ESCALATED if t.previous > SurgeLevel.NORMAL
+                          else AlertChange.RAISED)
+                changed.append(alerts.raise_alert(conn, ALERT_KIND[t.level], ALERT_LEVEL[t.level],
+                                                  message, t.at, change=change))
+        return [c for c in changed if c is not None]
 
     def _message(self, t: SurgeTransition) -> str:
         th = self.config.thresholds

@@ -16,6 +16,7 @@ from typing import Any
 
 from callcenter import __version__, logs
 from callcenter.cli import campaigns as campaigns_cli
+from callcenter.cli import users as users_cli
 from callcenter.config import Config, load
 from callcenter.errors import CallcenterError, ConfigError, SchemaOutOfDate
 from callcenter.store import db, queries
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         reader.add_argument("--json", action="store_true", help="a JSON array of objects")
         reader.add_argument("--limit", type=int, default=50)
     campaigns_cli.add_parsers(sub)
+    users_cli.add_parsers(sub)
     return parser
 
 
@@ -61,8 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _read(config, args)
         engine = db.engine_for(config.database_url)
         db.require_current(engine, config.database_url)
-        result = campaigns_cli.run(args.command, args, engine, config)
-        campaigns_cli.print_result(result, args.json, render_table)
+        if args.command == "users":
+            result = users_cli.run(args, engine)
+        else:
+            result = campaigns_cli.run(args.command, args, engine, config)
+        campaigns_cli.print_result(result, getattr(args, "json", False), render_table)
         return 0
     except SchemaOutOfDate as exc:
         print(f"callcenter: {exc} [{exc.error_id}]", file=sys.stderr)

@@ -156,7 +156,26 @@ class Ticket(Base):
     talk_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     hangup_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     completed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    # open | dispatched | accepted | resolved | closed
+    # What the agent records while talking (工单录入), SERVICE_STANDARDS section 2.
+    category: Mapped[str] = mapped_column(String(16), default="")  # 咨询/投诉/建议/表扬/求助
+    content: Mapped[str] = mapped_column(String(4000), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    resolution: Mapped[str] = mapped_column(String(4000), default="")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")  # low|normal|high|urgent
+    mood: Mapped[str] = mapped_column(String(16), default="")  # calm|anxious|angry|satisfied
+    updated_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The workflow's clocks: each *_due_at is set when its rule starts to run.
+    dispatched_to: Mapped[str] = mapped_column(String(100), default="")
+    dispatched_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accepted_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    callback_due_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lead_called_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rating: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    rated_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    review_due_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reviewed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class TicketParticipant(Base):
@@ -265,6 +284,8 @@ class Alert(Base):
     raised_at: Mapped[float] = mapped_column(Float)
     cleared_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     acknowledged_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ref: Mapped[str] = mapped_column(String(80), default="", index=True)  # e.g. ticket:42
 
 
 class SurgeTransitionRow(Base):
@@ -276,3 +297,31 @@ class SurgeTransitionRow(Base):
     at: Mapped[float] = mapped_column(Float, index=True)
     waiting: Mapped[int] = mapped_column(Integer)
     evidence: Mapped[str] = mapped_column(String)  # JSON [[at, waiting], ...]
+
+
+# -- web users ----------------------------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(16))  # supervisor | agent
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # The queue member this agent answers as (Local/1001@agents, PJSIP/1001): what
+    # ties a ringing leg and a ticket to a person.
+    member_interface: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class WebSession(Base):
+    """A signed-in browser.  Only the token's SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from callcenter.testbed.asterisk import DAEMON_SECRET, DAEMON_USER, TestBed
+from callcenter.testbed.asterisk import DAEMON_SECRET, DAEMON_USER, TestBed, free_port
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +29,9 @@ def bed() -> Iterator[TestBed]:
 
 
 class DaemonProcess:
-    def __init__(self, bed: TestBed, workdir: Path) -> None:
+    def __init__(self, bed: TestBed, workdir: Path, extra: str = "") -> None:
+        self.web_port = free_port()
+        self.url = f"http://127.0.0.1:{self.web_port}"
         self.config = workdir / "callcenter.toml"
         self.log = workdir / "daemon.log"
         self.config.write_text(f"""
@@ -47,6 +49,10 @@ url = "sqlite:///{workdir}/callcenter.db"
 
 [rules]
 wrapup_s = 2
+
+[web]
+port = {self.web_port}
+{extra}
 """)
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -54,6 +60,19 @@ wrapup_s = 2
         return subprocess.run([sys.executable, "-m", "callcenter.cli.main", "--config",
                                str(self.config), *args], capture_output=True, text=True,
                               check=check, timeout=60)
+
+    def add_user(self, username: str, role: str, interface: str | None = None,
+                 name: str = "") -> str:
+        """A web user; returns the password (read from stdin, as a script would)."""
+        password = f"pw-{username}-secret"
+        args = ["users", "add", username, "--role", role, "--password-stdin", "--name",
+                name or username]
+        if interface:
+            args += ["--interface", interface]
+        subprocess.run([sys.executable, "-m", "callcenter.cli.main", "--config", str(self.config),
+                        *args], input=password + "\n", capture_output=True, text=True,
+                       check=True, timeout=60)
+        return password
 
     def read(self, what: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = json.loads(self.cli(what, "--json").stdout)

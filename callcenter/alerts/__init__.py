@@ -1,0 +1,1 @@
+"""Alerts: stored rows whose every transition is also pushed to pages and webhooks."""

@@ -1,0 +1,59 @@
+"""`callcenter users add|passwd|disable|enable|list`: who may sign in to the web pages.
+
+Passwords are read from the terminal (twice) or, for scripts, one line from stdin
+with --password-stdin; never from the command line, where `ps` would show them."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from typing import Any
+
+from sqlalchemy import Engine
+
+from callcenter.errors import UserError
+from callcenter.users import service
+
+
+def add_parsers(sub: Any) -> None:
+    users = sub.add_parser("users", help="web users (supervisors, agents)")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    add = users_sub.add_parser("add")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=service.ROLES)
+    add.add_argument("--interface", help="the agent's queue member, e.g. PJSIP/1001")
+    add.add_argument("--name", default="", help="display name, e.g. 王芳")
+    add.add_argument("--password-stdin", action="store_true")
+    passwd = users_sub.add_parser("passwd")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true")
+    for action in ("disable", "enable"):
+        users_sub.add_parser(action).add_argument("username")
+    users_sub.add_parser("list").add_argument("--json", action="store_true")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise UserError("the two passwords differ")
+    return first
+
+
+def run(args: argparse.Namespace, engine: Engine) -> Any:
+    if args.action == "add":
+        user = service.add_user(engine, args.username, _password(args.password_stdin),
+                                args.role, time.time(), display_name=args.name,
+                                member_interface=args.interface)
+        return {"added": user.username, "role": user.role,
+                "interface": user.member_interface or ""}
+    if args.action == "passwd":
+        service.set_password(engine, args.username, _password(args.password_stdin))
+        return {"password_changed": args.username, "sessions": "signed out"}
+    if args.action in ("disable", "enable"):
+        service.set_disabled(engine, args.username, args.action == "disable")
+        return {args.action + "d": args.username}
+    return service.list_users(engine)

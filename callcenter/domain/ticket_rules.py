@@ -1,0 +1,102 @@
+"""The ticket workflow's clocks (SERVICE_STANDARDS section 2), pure.
+
+- A complaint (投诉) is due for the team lead's callback within 1 working day
+  (在1个工作日内致电客户进行解决): the clock starts when the ticket is categorised.
+- A dispatched ticket that nobody accepts within 30 minutes is chased (督办).
+- An "unsatisfied" rating opens a review due within 2 hours (话务班长应在2个小时内听取来电录音).
+Anything past its due time and not done raises an alert; doing it clears the alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CATEGORIES = ("咨询", "投诉", "建议", "表扬", "求助")
+COMPLAINT = "投诉"
+STATUSES = ("open", "dispatched", "accepted", "resolved", "closed")
+PRIORITIES = ("low", "normal", "high", "urgent")
+MOODS = ("calm", "anxious", "angry", "satisfied")
+RATINGS = ("satisfied", "ordinary", "unsatisfied")
+
+SUPERVISION = "ticket_supervision"  # 督办
+COMPLAINT_OVERDUE = "complaint_callback_overdue"
+REVIEW_OVERDUE = "review_overdue"
+OVERDUE_KINDS = (SUPERVISION, COMPLAINT_OVERDUE, REVIEW_OVERDUE)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRules:
+    complaint_callback: str = "1wd"  # a deadline rule, as for campaigns
+    dispatch_accept_s: float = 1800.0
+    review_s: float = 7200.0
+
+
+@dataclass(frozen=True, slots=True)
+class TicketClocks:
+    id: int
+    category: str
+    status: str
+    opened_at: float
+    dispatched_at: float | None = None
+    accepted_at: float | None = None
+    callback_due_at: float | None = None
+    lead_called_at: float | None = None
+    rating: str | None = None
+    rated_at: float | None = None
+    review_due_at: float | None = None
+    reviewed_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    kind: str
+    ticket_id: int
+    due_at: float
+
+    @property
+    def ref(self) -> str:
+        return f"ticket:{self.ticket_id}"
+
+    def message(self) -> str:
+        n = self.ticket_id
+        if self.kind == SUPERVISION:
+            return f"督办: 工单 #{n} 派单 30 分钟无人接单 (ticket #{n} dispatched, not accepted)"
+        if self.kind == COMPLAINT_OVERDUE:
+            return f"投诉回电超期: 工单 #{n} 未在 1 个工作日内回电 (complaint #{n} callback overdue)"
+        return f"不满意评价复核超期: 工单 #{n} (review of unsatisfied ticket #{n} overdue)"
+
+
+Deadline = Callable[[str, float], float]  # (rule, start) -> due time, in the center's calendar
+
+
+def clocks_started(before: TicketClocks, after: TicketClocks, rules: TicketRules,
+                   deadline: Deadline, now: float) -> dict[str, float]:
+    """Due times that an edit starts: the fields to store alongside it."""
+    started: dict[str, float] = {}
+    if after.category == COMPLAINT and before.callback_due_at is None:
+        started["callback_due_at"] = deadline(rules.complaint_callback, after.opened_at)
+    if after.status == "dispatched" and before.status != "dispatched" and before.dispatched_at is None:
+        started["dispatched_at"] = now
+    if after.status == "accepted" and before.accepted_at is None:
+        started["accepted_at"] = now
+    if after.rating is not None and after.rating != before.rating:
+        started["rated_at"] = now
+        if after.rating == "unsatisfied" and before.review_due_at is None:
+            started["review_due_at"] = now + rules.review_s
+    return started
+
+
+def overdue(t: TicketClocks, rules: TicketRules, now: float) -> list[Overdue]:
+    """What is late on this ticket right now."""
+    late = []
+    if t.dispatched_at is not None and t.accepted_at is None and t.status == "dispatched":
+        due = t.dispatched_at + rules.dispatch_accept_s
+        if now >= due:
+            late.append(Overdue(SUPERVISION, t.id, due))
+    if (t.callback_due_at is not None and t.lead_called_at is None and t.category == COMPLAINT
+            and now >= t.callback_due_at):
+        late.append(Overdue(COMPLAINT_OVERDUE, t.id, t.callback_due_at))
+    if t.review_due_at is not None and t.reviewed_at is None and now >= t.review_due_at:
+        late.append(Overdue(REVIEW_OVERDUE, t.id, t.review_due_at))
+    return late

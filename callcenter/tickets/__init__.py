@@ -1,0 +1,1 @@
+"""Tickets (工单): what agents record, the workflow's deadlines and their alerts."""

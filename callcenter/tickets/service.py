@@ -1,0 +1,173 @@
+"""Reading and editing tickets, and the workflow's overdue check.  Synchronous
+(called in worker threads); who may do what is decided by the web layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Engine, or_, select, update
+
+from callcenter.alerts import store as alerts
+from callcenter.domain import ticket_rules as tr
+from callcenter.domain.alerts import AlertTransition
+from callcenter.domain.phone import normalise
+from callcenter.errors import InvalidInput, NotFound
+from callcenter.store import models as m
+
+AGENT_FIELDS = frozenset({"category", "content", "address", "resolution", "priority", "mood",
+                          "status", "customer_name", "dispatched_to"})
+SUPERVISOR_FIELDS = AGENT_FIELDS | {"rating", "lead_called", "reviewed"}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "category": ("", *tr.CATEGORIES), "status": tr.STATUSES, "priority": tr.PRIORITIES,
+    "mood": ("", *tr.MOODS), "rating": tr.RATINGS}
+_MAX_LEN = {"content": 4000, "resolution": 4000, "address": 300, "customer_name": 100,
+            "dispatched_to": 100}
+
+
+@dataclass(frozen=True, slots=True)
+class TicketQuery:
+    owner_interface: str | None = None  # an agent's own tickets only
+    status: str | None = None
+    category: str | None = None
+    phone: str | None = None
+    text: str | None = None
+    open_only: bool = False
+    since: float | None = None
+    limit: int = 100
+
+
+def ticket_dict(t: Any, customer_name: str = "") -> dict[str, Any]:
+    return {
+        "id": t.id, "linkedid": t.linkedid, "caller_phone": t.caller_phone,
+        "customer_name": customer_name, "owner_interface": t.owner_interface,
+        "owner_name": t.owner_name, "queue": t.queue, "channel": t.channel,
+        "opened_at": t.opened_at, "completed_at": t.completed_at, "talk_s": t.talk_s,
+        "ring_s": t.ring_s, "hold_s": t.hold_s, "late_answer": t.late_answer,
+        "calls_last_window": t.calls_last_window, "status": t.status,
+        "category": t.category, "content": t.content, "address": t.address,
+        "resolution": t.resolution, "priority": t.priority, "mood": t.mood,
+        "updated_at": t.updated_at, "dispatched_to": t.dispatched_to,
+        "dispatched_at": t.dispatched_at, "accepted_at": t.accepted_at,
+        "callback_due_at": t.callback_due_at, "lead_called_at": t.lead_called_at,
+        "rating": t.rating, "rated_at": t.rated_at, "review_due_at": t.review_due_at,
+        "reviewed_at": t.reviewed_at,
+    }
+
+
+def _select() -> Any:
+    return select(m.Ticket, m.Customer.name).join(m.Customer, m.Customer.id == m.Ticket.customer_id)
+
+
+def get(engine: Engine, ticket_id: int) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(_select().where(m.Ticket.id == ticket_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    return ticket_dict(row.Ticket, row.name)
+
+
+def by_linkedid(engine: Engine, linkedid: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(_select().where(m.Ticket.linkedid == linkedid)).one_or_none()
+    return None if row is None else ticket_dict(row.Ticket, row.name)
+
+
+def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
+    query = _select().order_by(m.Ticket.opened_at.desc(), m.Ticket.id.desc()).limit(q.limit)
+    if q.owner_interface is not None:
+        query = query.where(m.Ticket.owner_interface == q.owner_interface)
+    if q.status:
+        query = query.where(m.Ticket.status == q.status)
+    if q.open_only:
+        query = query.where(m.Ticket.status.not_in(("resolved", "closed")))
+    if q.category:
+        query = query.where(m.Ticket.category == q.category)
+    if q.phone:
+        query = query.where(m.Ticket.caller_phone == normalise(q.phone))
+    if q.since is not None:
+        query = query.where(m.Ticket.opened_at >= q.since)
+    if q.text:
+        like = f"%{q.text}%"
+        query = query.where(or_(m.Ticket.content.like(like), m.Ticket.address.like(like),
+                                m.Ticket.resolution.like(like), m.Customer.name.like(like)))
+    with engine.connect() as conn:
+        return [ticket_dict(r.Ticket, r.name) for r in conn.execute(query).all()]
+
+
+def history(engine: Engine, phone: str, *, before_linkedid: str, limit: int = 10) -> list[dict[str, Any]]:
+    """Earlier tickets of this number: what the agent should know before answering."""
+    with engine.connect() as conn:
+        rows = conn.execute(_select().where(m.Ticket.caller_phone == normalise(phone),
+                                            m.Ticket.linkedid != before_linkedid)
+                            .order_by(m.Ticket.opened_at.desc()).limit(limit)).all()
+    return [ticket_dict(r.Ticket, r.name) for r in rows]
+
+
+def _clocks(t: Any) -> tr.TicketClocks:
+    return tr.TicketClocks(
+        id=t.id, category=t.category, status=t.status, opened_at=t.opened_at,
+        dispatched_at=t.dispatched_at, accepted_at=t.accepted_at,
+        callback_due_at=t.callback_due_at, lead_called_at=t.lead_called_at, rating=t.rating,
+        rated_at=t.rated_at, review_due_at=t.review_due_at, reviewed_at=t.reviewed_at)
+
+
+def validate(changes: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key, value in changes.items():
+        if value is None:
+            continue
+        if key not in allowed:
+            raise InvalidInput(f"{key} cannot be changed here")
+        if key in _CHOICES and value not in _CHOICES[key]:
+            raise InvalidInput(f"{key} must be one of {', '.join(_CHOICES[key])}")
+        if key in _MAX_LEN and len(str(value)) > _MAX_LEN[key]:
+            raise InvalidInput(f"{key} is longer than {_MAX_LEN[key]} characters")
+        clean[key] = value
+    return clean
+
+
+def update_ticket(engine: Engine, ticket_id: int, changes: dict[str, Any], now: float, *,
+                  rules: tr.TicketRules, deadline: tr.Deadline) -> dict[str, Any]:
+    """Apply validated changes; start the workflow clocks they imply."""
+    with engine.begin() as conn:
+        row = conn.execute(select(m.Ticket).where(m.Ticket.id == ticket_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no ticket #{ticket_id}")
+        values = {k: v for k, v in changes.items()
+                  if k not in ("customer_name", "lead_called", "reviewed")}
+        if changes.get("lead_called"):
+            values["lead_called_at"] = row.lead_called_at or now
+        if changes.get("reviewed"):
+            values["reviewed_at"] = row.reviewed_at or now
+        before = _clocks(row)
+        after = replace(before, **{k: v for k, v in values.items()
+                                   if k in tr.TicketClocks.__slots__})
+        values.update(tr.clocks_started(before, after, rules, deadline, now))
+        values["updated_at"] = now
+        conn.execute(update(m.Ticket).where(m.Ticket.id == ticket_id).values(**values))
+        if "customer_name" in changes:
+            conn.execute(update(m.Customer).where(m.Customer.id == row.customer_id)
+                         .values(name=changes["customer_name"]))
+    return get(engine, ticket_id)
+
+
+def check_overdue(engine: Engine, rules: tr.TicketRules, now: float) -> list[AlertTransition]:
+    """Raise one alert per late duty per ticket; clear it once the duty is done."""
+    pending = or_(m.Ticket.dispatched_at.is_not(None), m.Ticket.callback_due_at.is_not(None),
+                  m.Ticket.review_due_at.is_not(None))
+    changed: list[AlertTransition | None] = []
+    with engine.begin() as conn:
+        rows = conn.execute(select(m.Ticket).where(pending)).all()
+        late = {(o.kind, o.ref): o for r in rows for o in tr.overdue(_clocks(r.Ticket), rules, now)}
+        raised = {(a.kind, a.ref): a for a in conn.execute(
+            select(m.Alert.id, m.Alert.kind, m.Alert.ref, m.Alert.cleared_at)
+            .where(m.Alert.kind.in_(tr.OVERDUE_KINDS)))}
+        for key, o in late.items():
+            if key not in raised:  # once per duty, even after it was cleared
+                level = "critical" if o.kind == tr.SUPERVISION else "warning"
+                changed.append(alerts.raise_alert(conn, o.kind, level, o.message(), now, ref=o.ref))
+        for key, a in raised.items():
+            if a.cleared_at is None and key not in late:
+                changed.append(alerts.clear_alert(conn, a.id, now))
+    return [c for c in changed if c is not None]

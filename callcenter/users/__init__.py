@@ -1,0 +1,1 @@
+"""Web users: supervisors and agents, each agent tied to a queue member."""

@@ -1,0 +1,1 @@
+"""The web application: wallboard, agent desk, tickets, served by the daemon."""

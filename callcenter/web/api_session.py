@@ -1,0 +1,78 @@
+"""Signing in and out, and who am I."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from fastapi import APIRouter, Request, Response
+
+from callcenter.errors import CsrfRejected, LoginThrottled, NotSignedIn
+from callcenter.users import service as users
+from callcenter.web.auth import (
+    CSRF_HEADER,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    SignedIn,
+    context,
+    same_origin,
+    tokens_match,
+)
+from callcenter.web.schemas import Login, Me
+
+router = APIRouter(prefix="/api", tags=["session"])
+
+
+def language(request: Request, default: str) -> str:
+    chosen = request.query_params.get("lang") or request.cookies.get("cc_lang")
+    return chosen if chosen in ("zh-CN", "en") else default
+
+
+def issue_login_csrf(response: Response, secure: bool) -> str:
+    token = secrets.token_urlsafe(24)
+    # Readable by the login page's script (double-submit), useless to other sites.
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=False, samesite="strict",
+                        secure=secure, path="/")
+    return token
+
+
+@router.post("/login", response_model=Me, summary="Sign in (sets the session cookie)")
+async def login(body: Login, request: Request, response: Response) -> Me:
+    ctx = context(request)
+    if not same_origin(request) or not tokens_match(
+            request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.headers.get(CSRF_HEADER)):
+        raise CsrfRejected("reload the sign-in page and try again")
+    address = request.client.host if request.client else "?"
+    wait = ctx.throttle.retry_after(body.username, address)
+    if wait > 0:
+        raise LoginThrottled(wait)
+    user = await asyncio.to_thread(users.authenticate, ctx.engine, body.username, body.password)
+    if user is None:
+        ctx.throttle.failed(body.username, address)
+        raise NotSignedIn("wrong user name or password")
+    ctx.throttle.succeeded(body.username)
+    token, session = await asyncio.to_thread(users.open_session, ctx.engine, user,
+                                             ctx.clock.now(), ctx.settings.session_s)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=ctx.settings.secure_cookies, path="/",
+                        max_age=int(ctx.settings.session_s))
+    return _me(session, language(request, ctx.settings.default_language))
+
+
+@router.post("/logout", status_code=204, summary="Sign out")
+async def logout(session: SignedIn, request: Request, response: Response) -> None:
+    ctx = context(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    await asyncio.to_thread(users.close_session, ctx.engine, token)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/me", response_model=Me, summary="The signed-in user and the CSRF token")
+async def me(session: SignedIn, request: Request) -> Me:
+    return _me(session, language(request, context(request).settings.default_language))
+
+
+def _me(session: users.Session, lang: str) -> Me:
+    u = session.user
+    return Me(username=u.username, display_name=u.display_name, role=u.role,
+              member_interface=u.member_interface, csrf_token=session.csrf_token, language=lang)

@@ -1,0 +1,49 @@
+"""The FastAPI application: routers, error translation, security headers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from callcenter import __version__
+from callcenter.errors import LoginThrottled, WebError
+from callcenter.web import api_board, api_session, api_tickets, pages, stream
+from callcenter.web.context import WebContext
+
+# Everything the pages load comes from this server: no inline script, no CDN.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+async def _web_error(request: Request, exc: Exception) -> Response:
+    err = exc if isinstance(exc, WebError) else WebError(str(exc))
+    headers = ({"Retry-After": str(int(err.retry_after_s) + 1)}
+               if isinstance(err, LoginThrottled) else None)
+    return JSONResponse({"error": err.error_id, "detail": str(err)}, status_code=err.status,
+                        headers=headers)
+
+
+async def _security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.url.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def create_app(ctx: WebContext) -> FastAPI:
+    app = FastAPI(title="callcenter", version=__version__,
+                  description="Live queues, agents, tickets and alerts of the call center. "
+                  "Errors are JSON {error, detail}; `error` is a stable id.",
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
+    app.state.ctx = ctx
+    app.add_exception_handler(WebError, _web_error)
+    app.add_middleware(BaseHTTPMiddleware, dispatch=_security_headers)
+    for module in (api_session, api_board, api_tickets, stream, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    return app

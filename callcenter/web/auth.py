@@ -1,0 +1,80 @@
+"""Who is asking: the session cookie, the CSRF check, and role gates.
+
+Sessions live in HttpOnly, SameSite=Strict cookies.  Every state-changing request
+must also carry the session's CSRF token in the X-CSRF-Token header (the page gets
+it from /api/me); the login form, which has no session yet, uses a double-submit
+cookie instead.  A cross-site Origin is refused outright."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+
+from callcenter.domain.phone import mask, normalise
+from callcenter.errors import CsrfRejected, Forbidden, NotSignedIn
+from callcenter.users.service import Session, find_session
+from callcenter.web.context import WebContext
+
+SESSION_COOKIE = "cc_session"
+LOGIN_CSRF_COOKIE = "cc_login_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def context(request: Request) -> WebContext:
+    ctx: WebContext = request.app.state.ctx
+    return ctx
+
+
+def same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return True  # not a browser form post (curl, scripts): the CSRF token still applies
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def tokens_match(expected: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(expected.encode(), (given or "").encode())
+
+
+async def signed_in(request: Request) -> Session:
+    ctx = context(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotSignedIn("sign in first")
+    session = await asyncio.to_thread(find_session, ctx.engine, token, ctx.clock.now())
+    if session is None:
+        raise NotSignedIn("the session has ended; sign in again")
+    if request.method not in SAFE_METHODS and (
+            not same_origin(request)
+            or not tokens_match(session.csrf_token, request.headers.get(CSRF_HEADER))):
+        raise CsrfRejected("missing or wrong CSRF token")
+    return session
+
+
+SignedIn = Annotated[Session, Depends(signed_in)]
+
+
+async def supervisor(session: SignedIn) -> Session:
+    if not session.user.is_supervisor:
+        raise Forbidden("for supervisors only")
+    return session
+
+
+Supervisor = Annotated[Session, Depends(supervisor)]
+
+
+def current_number(ctx: WebContext, session: Session) -> str | None:
+    call = ctx.live.call_of(session.user.member_interface)
+    return normalise(call["caller_number"]) if call else None
+
+
+def shown_number(number: str, session: Session, current: str | None) -> str:
+    """Agents see full numbers only on the call they are on."""
+    if session.user.is_supervisor or (current is not None and normalise(number) == current):
+        return number
+    return mask(number)

@@ -1,0 +1,54 @@
+"""What the store knows of today, to start the wallboard after a restart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, case, func, select
+
+from callcenter.callbacks.surge_watch import load_series
+from callcenter.domain.wallboard import DaySeed
+from callcenter.store import models as m
+from callcenter.store.queries import start_of_day
+
+
+def start_of_quarter(now: float, tz: ZoneInfo) -> float:
+    local = datetime.fromtimestamp(now, tz)
+    first_month = 3 * ((local.month - 1) // 3) + 1
+    return local.replace(month=first_month, day=1, hour=0, minute=0, second=0,
+                         microsecond=0).timestamp()
+
+
+def day_seed(engine: Engine, now: float, tz: ZoneInfo, bucket_s: float, scope: str) -> DaySeed:
+    today = start_of_day(now, tz)
+    quarter = start_of_quarter(now, tz)
+    answered = func.sum(case((m.Call.outcome == "answered", 1), else_=0))
+    in_budget = func.sum(case((and_(m.Call.outcome == "answered",
+                                    m.Call.late_answer.is_(False)), 1), else_=0))
+    abandoned = func.sum(case((m.Call.outcome == "abandoned", 1), else_=0))
+    with engine.connect() as conn:
+        queues = {r.queue: (int(r.a or 0), int(r.b or 0), int(r.c or 0)) for r in conn.execute(
+            select(m.Call.queue, answered.label("a"), in_budget.label("b"), abandoned.label("c"))
+            .where(m.Call.joined_at >= today).group_by(m.Call.queue))}
+        names = dict(conn.execute(select(m.Agent.interface, m.Agent.name)).tuples().all())
+        calls = dict(conn.execute(
+            select(m.Call.agent_interface, func.count()).where(
+                m.Call.answered_at >= today, m.Call.agent_interface.is_not(None))
+            .group_by(m.Call.agent_interface)).tuples().all())
+        violations = dict(conn.execute(
+            select(m.Violation.agent_interface, func.count())
+            .where(m.Violation.raised_at >= today)
+            .group_by(m.Violation.agent_interface)).tuples().all())
+        points = dict(conn.execute(
+            select(m.PointsEntry.agent_interface, func.sum(m.PointsEntry.points))
+            .where(m.PointsEntry.at >= quarter)
+            .group_by(m.PointsEntry.agent_interface)).tuples().all())
+    agents = {}
+    for iface in set(names) | set(calls) | set(violations) | set(points):
+        if iface is None:
+            continue
+        agents[iface] = (names.get(iface, iface), int(calls.get(iface, 0)),
+                         int(violations.get(iface, 0)), int(points.get(iface, 0) or 0))
+    series = [(s.at, s.waiting) for s in load_series(engine, today, bucket_s, scope)]
+    return DaySeed(datetime.fromtimestamp(now, tz).date(), queues, agents, series)

@@ -1,0 +1,104 @@
+// Shared by every page: translations, the JSON API (with the CSRF header), the
+// push channel (server-sent events), and small formatting helpers.  No framework.
+"use strict";
+
+const CC = {
+  lang: document.documentElement.lang || "zh-CN",
+  words: {},
+  me: null,
+  skew: 0, // server clock minus browser clock, seconds
+
+  t(key) { return this.words[key] ?? key; },
+
+  async loadWords() {
+    const res = await fetch(`/static/i18n/${this.lang}.json`);
+    this.words = await res.json();
+    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = this.t(el.dataset.i18n); });
+    document.title = `${this.t(document.body.dataset.page || "app")} · ${this.t("app")}`;
+  },
+
+  async api(method, path, body) {
+    const headers = { "Accept": "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET" && this.me) headers["X-CSRF-Token"] = this.me.csrf_token;
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+                                    credentials: "same-origin" });
+    if (res.status === 401 && !path.endsWith("/login")) { location.href = "/login"; throw new Error("signed out"); }
+    const data = res.status === 204 ? null : await res.json();
+    if (!res.ok) { const err = new Error(data?.detail || res.statusText); err.status = res.status; err.id = data?.error; throw err; }
+    return data;
+  },
+
+  async start(page) {
+    await this.loadWords();
+    this.me = await this.api("GET", "/api/me");
+    this.nav(page);
+    return this.me;
+  },
+
+  nav(page) {
+    const bar = document.getElementById("nav");
+    if (!bar) return;
+    const links = this.me.role === "supervisor" ? ["wallboard", "tickets", "manage"] : ["desk", "tickets"];
+    const other = this.lang === "zh-CN" ? "en" : "zh-CN";
+    bar.replaceChildren(
+      el("strong", { class: "brand" }, this.t("app")),
+      ...links.map((p) => el("a", { href: `/${p}`, class: p === page ? "active" : "" }, this.t(p))),
+      el("span", { class: "spacer" }),
+      el("span", { id: "live", class: "live off" }, this.t("reconnecting")),
+      el("span", { class: "who" }, this.me.display_name),
+      el("a", { href: `?lang=${other}`, id: "lang" }, this.t("language")),
+      el("button", { id: "logout", onclick: async () => { await this.api("POST", "/api/logout"); location.href = "/login"; } },
+         this.t("logout")),
+    );
+  },
+
+  // One EventSource per page.  It reconnects by itself; every (re)connect begins
+  // with a snapshot, so nothing missed while away stays missing.
+  stream(handlers) {
+    const live = () => document.getElementById("live");
+    const source = new EventSource("/api/stream");
+    source.addEventListener("snapshot", (e) => {
+      const data = JSON.parse(e.data);
+      if (data.now) this.skew = data.now - Date.now() / 1000;
+      live()?.classList.replace("off", "on");
+      if (live()) live().textContent = this.t("connected");
+      handlers.snapshot?.(data);
+    });
+    for (const [name, fn] of Object.entries(handlers)) {
+      if (name !== "snapshot") source.addEventListener(name, (e) => fn(JSON.parse(e.data)));
+    }
+    source.onerror = () => { live()?.classList.replace("on", "off"); if (live()) live().textContent = this.t("reconnecting"); };
+    return source;
+  },
+
+  now() { return Date.now() / 1000 + this.skew; },
+};
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "class") node.className = v;
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+  return node;
+}
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined || !isFinite(seconds)) return "–";
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const mmss = `${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`;
+  return h ? `${h}:${mmss}` : mmss;
+}
+
+function clock(epoch) {
+  if (!epoch) return "–";
+  return new Date(epoch * 1000).toLocaleString(CC.lang, { hour12: false, month: "2-digit", day: "2-digit",
+                                                         hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+function pct(value) { return value === null || value === undefined ? "–" : `${value}%`; }

@@ -1,0 +1,147 @@
+// The wallboard: snapshot on connect, then every change pushed by the daemon.
+// Times in state and waits tick locally from the pushed timestamps.
+"use strict";
+const state = { queues: new Map(), agents: new Map(), series: [], thresholds: {}, alerts: new Map() };
+
+function queueTile(q) {
+  const wait = q.oldest_joined_at ? CC.now() - q.oldest_joined_at : null;
+  return el("article", { class: "tile", id: `queue-${q.queue}`, "data-queue": q.queue },
+    el("h3", {}, q.queue),
+    el("div", { class: `big waiting${q.waiting > (state.thresholds.level1 ?? 8) ? " hot" : ""}`, title: CC.t("waiting") }, q.waiting),
+    el("dl", {},
+      el("dt", {}, CC.t("longest_wait")), el("dd", { class: "longest", "data-since": q.oldest_joined_at ?? "" }, duration(wait)),
+      el("dt", {}, CC.t("service_level")), el("dd", { class: "sl" }, pct(q.service_level_pct)),
+      el("dt", {}, CC.t("abandon_rate")), el("dd", { class: "abandon" }, pct(q.abandon_rate_pct)),
+      el("dt", {}, CC.t("answered_today")), el("dd", { class: "answered" }, q.answered),
+      el("dt", {}, CC.t("agents_free")), el("dd", { class: "free" }, q.agents_available)));
+}
+
+function agentRow(a) {
+  return el("tr", { id: `agent-${CSS.escape(a.interface)}`, "data-interface": a.interface },
+    el("td", {}, a.name),
+    el("td", {}, el("span", { class: `state ${a.state}` }, CC.t(`state_${a.state}`))),
+    el("td", { class: "num since", "data-since": a.since ?? "" }, a.since ? duration(CC.now() - a.since) : "–"),
+    el("td", {}, a.reason || ""),
+    el("td", { class: "num calls" }, a.calls),
+    el("td", { class: "num violations" }, a.violations),
+    el("td", { class: "num points" }, a.points));
+}
+
+function renderQueues() {
+  document.getElementById("queues").replaceChildren(
+    ...[...state.queues.values()].sort((a, b) => a.queue.localeCompare(b.queue)).map(queueTile));
+}
+
+function renderAgents() {
+  document.querySelector("#agents tbody").replaceChildren(
+    ...[...state.agents.values()].filter((a) => a.state !== "logged_out" || a.calls)
+      .sort((a, b) => a.name.localeCompare(b.name)).map(agentRow));
+}
+
+function renderSurge(surge) {
+  const banner = document.getElementById("surge-banner");
+  const level = surge?.level || "normal";
+  banner.className = `banner grow ${level}`;
+  banner.dataset.level = level;
+  banner.textContent = CC.t(`surge_${level}`) + (level !== "normal" && surge.since ? ` · ${clock(surge.since)}` : "");
+}
+
+function renderChart() {
+  const svg = document.getElementById("chart");
+  const W = 800, H = 200, pad = 24;
+  const start = new Date(CC.now() * 1000); start.setHours(0, 0, 0, 0);
+  const t0 = start.getTime() / 1000, t1 = t0 + 86400;
+  const th = state.thresholds;
+  const top = Math.max(4, (th.level2 ?? 16) + 2, ...state.series.map((p) => p[1]));
+  const x = (t) => pad + ((t - t0) / (t1 - t0)) * (W - 2 * pad);
+  const y = (v) => H - pad - (v / top) * (H - 2 * pad);
+  const ns = "http://www.w3.org/2000/svg";
+  const node = (tag, attrs, text) => { const n = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); if (text) n.textContent = text; return n; };
+  const parts = [];
+  for (const [cls, value, label] of [["th1", th.level1, CC.t("level1")], ["th2", th.level2, CC.t("level2")]]) {
+    if (value === undefined) continue;
+    parts.push(node("line", { class: cls, x1: pad, x2: W - pad, y1: y(value), y2: y(value), "data-threshold": value }));
+    parts.push(node("text", { x: W - pad - 40, y: y(value) - 4 }, `${label} ${value}`));
+  }
+  for (let h = 0; h <= 24; h += 6) parts.push(node("text", { x: x(t0 + h * 3600) - 8, y: H - 6 }, `${h}:00`));
+  if (state.series.length) {
+    const points = state.series.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    parts.push(node("polyline", { class: "line", points, "data-points": state.series.length }));
+  }
+  svg.replaceChildren(...parts);
+}
+
+function alertItem(a, history) {
+  const ack = a.acknowledged_at
+    ? el("span", { class: "muted acked" }, `${CC.t("acknowledged")} ${a.acknowledged_by || ""}`)
+    : el("button", { class: "ack", onclick: () => acknowledge(a.id) }, CC.t("acknowledge"));
+  return el("li", { id: history ? undefined : `alert-${a.id}`, "data-kind": a.kind },
+    el("span", { class: `lvl ${a.level}` }), el("span", { class: "msg" }, a.message),
+    el("span", { class: "when" }, clock(a.raised_at)),
+    history && a.cleared_at ? el("span", { class: "muted" }, `${CC.t("cleared")} ${clock(a.cleared_at)}`) : null,
+    history ? null : ack);
+}
+
+function renderAlerts() {
+  const open = [...state.alerts.values()].filter((a) => !a.cleared_at).sort((a, b) => b.raised_at - a.raised_at);
+  const list = document.getElementById("alerts");
+  list.replaceChildren(...(open.length ? open.map((a) => alertItem(a, false)) : [el("li", { class: "muted" }, CC.t("no_alerts"))]));
+}
+
+async function acknowledge(id) {
+  const res = await CC.api("POST", `/api/alerts/${id}/acknowledge`);
+  const a = state.alerts.get(id);
+  if (a) { a.acknowledged_at = res.acknowledged_at; a.acknowledged_by = res.acknowledged_by; renderAlerts(); }
+}
+
+async function showHistory() {
+  const list = document.getElementById("alert-history");
+  list.classList.toggle("hidden");
+  if (!list.classList.contains("hidden")) {
+    const rows = await CC.api("GET", "/api/alerts?limit=100");
+    list.replaceChildren(...rows.map((a) => alertItem(a, true)));
+  }
+}
+
+function tick() {
+  document.querySelectorAll("[data-since]").forEach((node) => {
+    const since = parseFloat(node.dataset.since);
+    node.textContent = isNaN(since) ? "–" : duration(CC.now() - since);
+  });
+}
+
+(async () => {
+  await CC.start("wallboard");
+  document.getElementById("tv").addEventListener("click", async () => {
+    document.body.classList.add("tv");
+    try { await document.documentElement.requestFullscreen(); } catch { /* a TV browser may refuse: TV layout still applies */ }
+  });
+  document.addEventListener("fullscreenchange", () => { if (!document.fullscreenElement) document.body.classList.remove("tv"); });
+  if (new URLSearchParams(location.search).has("tv")) document.body.classList.add("tv");
+  document.getElementById("show-history").addEventListener("click", showHistory);
+  CC.stream({
+    snapshot(s) {
+      state.queues = new Map(s.queues.map((q) => [q.queue, q]));
+      state.agents = new Map(s.agents.map((a) => [a.interface, a]));
+      state.series = s.series; state.thresholds = s.thresholds;
+      state.alerts = new Map((s.alerts || []).map((a) => [a.id, a]));
+      renderQueues(); renderAgents(); renderChart(); renderSurge(s.surge); renderAlerts();
+    },
+    queue(q) { state.queues.set(q.queue, q); renderQueues(); },
+    agent(a) { state.agents.set(a.interface, a); renderAgents(); },
+    point(p) {
+      const last = state.series[state.series.length - 1];
+      if (last && last[0] === p.at) last[1] = p.waiting; else state.series.push([p.at, p.waiting]);
+      renderChart();
+    },
+    surge: renderSurge,
+    alert(t) {
+      const a = state.alerts.get(t.alert_id) || { id: t.alert_id, kind: t.kind, level: t.level, message: t.message, raised_at: t.at };
+      if (t.change === "cleared") a.cleared_at = t.at;
+      if (t.change === "acknowledged") { a.acknowledged_at = t.at; a.acknowledged_by = a.acknowledged_by || ""; }
+      state.alerts.set(t.alert_id, a); renderAlerts();
+    },
+  });
+  setInterval(tick, 1000);
+})();

@@ -1,0 +1,84 @@
+"""Message bodies for each kind of receiver, and DingTalk's URL signature (pure, no I/O)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote_plus, urlsplit
+from zoneinfo import ZoneInfo
+
+from callcenter.domain.alerts import AlertChange, AlertTransition
+
+CHANGE_ZH = {AlertChange.RAISED: "已触发", AlertChange.ESCALATED: "已升级",
+             AlertChange.CLEARED: "已解除", AlertChange.ACKNOWLEDGED: "已确认"}
+LEVEL_ZH = {"info": "提示", "warning": "警告", "critical": "严重"}
+
+# WeCom refuses markdown content over 4096 bytes (UTF-8); DingTalk's limit is larger.
+# Only the free-text message is clipped, so the header lines always arrive.
+_MESSAGE_MAX_BYTES = 3500
+
+
+def _clip(text: str, max_bytes: int = _MESSAGE_MAX_BYTES) -> str:
+    raw = text.encode("utf-8")
+    if len(raw) <= max_bytes:
+        return text
+    return raw[:max_bytes].decode("utf-8", errors="ignore") + "…"
+
+
+def _local_time(at: float, tz: ZoneInfo) -> str:
+    return f"{datetime.fromtimestamp(at, tz):%Y-%m-%d %H:%M:%S} ({tz.key})"
+
+
+def _lines(t: AlertTransition, tz: ZoneInfo) -> list[str]:
+    lines = [f"> 类型 kind: {t.kind}", f"> 时间 time: {_local_time(t.at, tz)}",
+             f"> 编号 alert: #{t.alert_id}"]
+    if t.ref:
+        lines.append(f"> 对象 ref: {t.ref}")
+    return lines
+
+
+def _heading(t: AlertTransition) -> str:
+    level = LEVEL_ZH.get(t.level, t.level)
+    return f"【{level} {t.level}】告警{CHANGE_ZH[t.change]} ({t.change})"
+
+
+def wecom_body(t: AlertTransition, tz: ZoneInfo) -> dict[str, Any]:
+    """WeCom group robot markdown message."""
+    # WeCom markdown has three font colours: info (green), comment (grey), warning (orange-red).
+    colour = ("info" if t.change is AlertChange.CLEARED
+              else "warning" if t.level in ("warning", "critical") else "comment")
+    content = "\n".join([f'### <font color="{colour}">{_heading(t)}</font>', *_lines(t, tz),
+                         "", _clip(t.message)])
+    return {"msgtype": "markdown", "markdown": {"content": content}}
+
+
+def dingtalk_body(t: AlertTransition, tz: ZoneInfo) -> dict[str, Any]:
+    """DingTalk robot markdown message; the title is what the notification preview shows."""
+    title = f"[{LEVEL_ZH.get(t.level, t.level)}] 告警{CHANGE_ZH[t.change]}: {t.kind}"
+    # DingTalk's markdown only breaks lines on a blank line.
+    text = "\n\n".join([f"### {_heading(t)}", *_lines(t, tz), _clip(t.message)])
+    return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
+
+
+def json_body(t: AlertTransition) -> dict[str, Any]:
+    """Every field of the transition, for receivers of our own making."""
+    return {"alert_id": t.alert_id, "kind": t.kind, "level": t.level, "change": str(t.change),
+            "message": t.message, "at": t.at, "ref": t.ref,
+            "at_iso": datetime.fromtimestamp(t.at, UTC).isoformat()}
+
+
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    """DingTalk's signature, not yet URL-encoded: base64(HMAC-SHA256(secret, "ts\\nsecret"))."""
+    string_to_sign = f"{timestamp_ms}\n{secret}"
+    digest = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def dingtalk_signed_url(url: str, secret: str, timestamp_ms: int) -> str:
+    """The robot URL with `timestamp` and `sign` appended; DingTalk accepts it for one hour."""
+    sign = quote_plus(dingtalk_sign(secret, timestamp_ms))
+    separator = "" if url.endswith(("?", "&")) else "&" if urlsplit(url).query else "?"
+    return f"{url}{separator}timestamp={timestamp_ms}&sign={sign}"
