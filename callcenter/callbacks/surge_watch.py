@@ -33,6 +33,10 @@ ALERT_LEVEL = {SurgeLevel.EARLY_WARNING: "info", SurgeLevel.LEVEL_1: "warning",
                SurgeLevel.LEVEL_2: "critical"}
 
 
+def _span(seconds: float) -> str:
+    return f"{seconds / 60:g} 分钟" if seconds >= 60 else f"{seconds:g} 秒"
+
+
 def load_series(engine: Engine, since: float, bucket_s: float, scope: str) -> list[Sample]:
     """The queue-length series: the center's total (queues summed per time bucket),
     or the busiest queue when the scope is per_queue."""
@@ -114,14 +118,14 @@ class SurgeWatch:
     def _message(self, t: SurgeTransition) -> str:
         th = self.config.thresholds
         if t.level is SurgeLevel.EARLY_WARNING:
-            return (f"排队预警: {t.waiting} 人排队, 已持续 {th.early_warning_s / 60:g} 分钟 "
+            return (f"排队预警: {t.waiting} 人排队, 已持续 {_span(th.early_warning_s)} "
                     f"(early warning: {t.waiting} waiting)")
         if t.level is SurgeLevel.LEVEL_1:
             on_break = self._agents_on_break()
             names = ", ".join(a.name for a in on_break) or "-"
-            return (f"一级高峰: 排队 {t.waiting} 人已持续 {th.sustain_s / 60:g} 分钟, 停止回拨, "
+            return (f"一级高峰: 排队 {t.waiting} 人已持续 {_span(th.sustain_s)}, 停止回拨, "
                     f"暂停工间休息; 请返回: {names} (level 1: callbacks paused)")
-        return (f"二级高峰: 排队 {t.waiting} 人已持续 {th.sustain_s / 60:g} 分钟, 主管和所有坐席接线 "
+        return (f"二级高峰: 排队 {t.waiting} 人已持续 {_span(th.sustain_s)}, 主管和所有坐席接线 "
                 f"(level 2: all hands)")
 
     def _agents_on_break(self) -> list[Any]:

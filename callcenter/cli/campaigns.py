@@ -89,7 +89,8 @@ def run(command: str, args: argparse.Namespace, engine: Engine, config: Config) 
     if command == "alerts":
         with engine.connect() as conn:
             return [{"id": a.id, "level": a.level, "kind": a.kind, "message": a.message,
-                     "raised_at": _iso(a.raised_at, config), "cleared_at": _iso(a.cleared_at, config)}
+                     "raised_at": _iso(a.raised_at, config), "cleared_at": _iso(a.cleared_at, config),
+                     "acknowledged": a.acknowledged_by or ("yes" if a.acknowledged_at else "")}
                     for a in conn.execute(select(m.Alert).order_by(m.Alert.raised_at.desc()))]
     if command == "dnc":
         if args.action == "add":

@@ -175,7 +175,8 @@ class Wallboard:
                 pass
 
     def snapshot(self) -> dict[str, object]:
-        return {"day": self.day.isoformat(),
+        midnight = datetime.combine(self.day, datetime.min.time(), tzinfo=self.tz)
+        return {"day": self.day.isoformat(), "day_start": midnight.timestamp(),
                 "queues": [q.view() for q in sorted(self.queues.values(), key=lambda q: q.name)],
                 "agents": [a.view() for a in sorted(self.agents.values(), key=lambda a: a.name)],
                 "series": self.series}

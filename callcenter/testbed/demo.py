@@ -43,7 +43,7 @@ CUSTOMERS = (("陈女士", "19901030101"), ("杨先生", "19902000102"), ("赵�
              ("黄先生", "19905000104"), ("周女士", "19906000105"), ("吴先生", "19901050106"))
 
 
-def _config(bed: TestBed, workdir: Path) -> Path:
+def _config(bed: TestBed, workdir: Path, web_port: int) -> Path:
     path = workdir / "callcenter.toml"
     path.write_text(f"""# written by the demo
 [ami]
@@ -53,6 +53,9 @@ secret = "{DAEMON_SECRET}"
 
 [database]
 url = "sqlite:///{workdir}/callcenter.db"
+
+[web]
+port = {web_port}
 
 # The demo dials the test bed's simulated customers, around the clock and every day
 # (a real center keeps the defaults: 08:00-21:00, working hours, working days).
@@ -70,6 +73,21 @@ winter_lunch = ""
 makeup_workdays = {_every_day()}
 """, encoding="utf-8")
     return path
+
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's own, printed on purpose
+
+
+def _web_users(config: Path) -> None:
+    """A supervisor and one user per simulated agent, tied to its queue member."""
+    users: list[tuple[str, str, str | None, str]] = [("zhuguan", "supervisor", None, "张主管")]
+    users += [(a.name.split()[1], "agent", a.interface, a.name.split()[0]) for a in AGENTS]
+    for username, role, interface, name in users:
+        args = ["users", "add", username, "--role", role, "--name", name, "--password-stdin"]
+        if interface:
+            args += ["--interface", interface]
+        subprocess.run([sys.executable, "-m", "callcenter.cli.main", "--config", str(config), *args],
+                       input=DEMO_PASSWORD + "\n", capture_output=True, text=True, check=True)
 
 
 def _cli(config: Path, *args: str) -> str:
@@ -106,6 +124,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/callcenter-demo"))  # noqa: S108 - a demo
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--web-port", type=int, default=8080)
     args = parser.parse_args()
     logs.configure("WARNING")  # the daemon's own log goes to its file
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -116,13 +135,16 @@ def main() -> int:
     bed.start()
     daemon: subprocess.Popen[bytes] | None = None
     try:
-        config = _config(bed, args.workdir)
+        config = _config(bed, args.workdir, args.web_port)
         print(_cli(config, "db", "upgrade").strip())
+        _web_users(config)
         log_path = args.workdir / "daemon.log"
         with log_path.open("wb") as log:
             daemon = subprocess.Popen([sys.executable, "-m", "callcenter.cli.main", "--config",
                                        str(config), "run"], stdout=log, stderr=subprocess.STDOUT)
         print(f"daemon running (pid {daemon.pid}); its JSON log: {log_path}")
+        print(f"web pages: http://127.0.0.1:{args.web_port}/  (supervisor: zhuguan / "
+              f"{DEMO_PASSWORD}; agents: the names below, e.g. wang.fang / {DEMO_PASSWORD})")
         contacts = args.workdir / "followup.csv"
         contacts.write_text("姓名,电话,会员\n" + "".join(f"{n},{p},是\n" for n, p in CUSTOMERS),
                             encoding="gbk")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.orm import Session
 
 from callcenter.alerts import store as alerts
 from callcenter.domain import ticket_rules as tr
@@ -60,16 +61,16 @@ def _select() -> Any:
 
 
 def get(engine: Engine, ticket_id: int) -> dict[str, Any]:
-    with engine.connect() as conn:
-        row = conn.execute(_select().where(m.Ticket.id == ticket_id)).one_or_none()
+    with Session(engine) as s:
+        row = s.execute(_select().where(m.Ticket.id == ticket_id)).one_or_none()
     if row is None:
         raise NotFound(f"no ticket #{ticket_id}")
     return ticket_dict(row.Ticket, row.name)
 
 
 def by_linkedid(engine: Engine, linkedid: str) -> dict[str, Any] | None:
-    with engine.connect() as conn:
-        row = conn.execute(_select().where(m.Ticket.linkedid == linkedid)).one_or_none()
+    with Session(engine) as s:
+        row = s.execute(_select().where(m.Ticket.linkedid == linkedid)).one_or_none()
     return None if row is None else ticket_dict(row.Ticket, row.name)
 
 
@@ -91,16 +92,16 @@ def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
         like = f"%{q.text}%"
         query = query.where(or_(m.Ticket.content.like(like), m.Ticket.address.like(like),
                                 m.Ticket.resolution.like(like), m.Customer.name.like(like)))
-    with engine.connect() as conn:
-        return [ticket_dict(r.Ticket, r.name) for r in conn.execute(query).all()]
+    with Session(engine) as s:
+        return [ticket_dict(r.Ticket, r.name) for r in s.execute(query).all()]
 
 
 def history(engine: Engine, phone: str, *, before_linkedid: str, limit: int = 10) -> list[dict[str, Any]]:
     """Earlier tickets of this number: what the agent should know before answering."""
-    with engine.connect() as conn:
-        rows = conn.execute(_select().where(m.Ticket.caller_phone == normalise(phone),
-                                            m.Ticket.linkedid != before_linkedid)
-                            .order_by(m.Ticket.opened_at.desc()).limit(limit)).all()
+    with Session(engine) as s:
+        rows = s.execute(_select().where(m.Ticket.caller_phone == normalise(phone),
+                                         m.Ticket.linkedid != before_linkedid)
+                         .order_by(m.Ticket.opened_at.desc()).limit(limit)).all()
     return [ticket_dict(r.Ticket, r.name) for r in rows]
 
 
@@ -159,7 +160,7 @@ def check_overdue(engine: Engine, rules: tr.TicketRules, now: float) -> list[Ale
     changed: list[AlertTransition | None] = []
     with engine.begin() as conn:
         rows = conn.execute(select(m.Ticket).where(pending)).all()
-        late = {(o.kind, o.ref): o for r in rows for o in tr.overdue(_clocks(r.Ticket), rules, now)}
+        late = {(o.kind, o.ref): o for r in rows for o in tr.overdue(_clocks(r), rules, now)}
         raised = {(a.kind, a.ref): a for a in conn.execute(
             select(m.Alert.id, m.Alert.kind, m.Alert.ref, m.Alert.cleared_at)
             .where(m.Alert.kind.in_(tr.OVERDUE_KINDS)))}

@@ -56,7 +56,7 @@ async def login(body: Login, request: Request, response: Response) -> Me:
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=ctx.settings.secure_cookies, path="/",
                         max_age=int(ctx.settings.session_s))
-    return _me(session, language(request, ctx.settings.default_language))
+    return _me(session, language(request, ctx.settings.default_language), str(ctx.tz))
 
 
 @router.post("/logout", status_code=204, summary="Sign out")
@@ -69,10 +69,12 @@ async def logout(session: SignedIn, request: Request, response: Response) -> Non
 
 @router.get("/me", response_model=Me, summary="The signed-in user and the CSRF token")
 async def me(session: SignedIn, request: Request) -> Me:
-    return _me(session, language(request, context(request).settings.default_language))
+    ctx = context(request)
+    return _me(session, language(request, ctx.settings.default_language), str(ctx.tz))
 
 
-def _me(session: users.Session, lang: str) -> Me:
+def _me(session: users.Session, lang: str, tz: str) -> Me:
     u = session.user
     return Me(username=u.username, display_name=u.display_name, role=u.role,
-              member_interface=u.member_interface, csrf_token=session.csrf_token, language=lang)
+              member_interface=u.member_interface, csrf_token=session.csrf_token, language=lang,
+              timezone=tz)

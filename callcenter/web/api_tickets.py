@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session as OrmSession
 
 from callcenter.callbacks import service as campaigns
 from callcenter.domain.callbacks import Outcome
@@ -79,8 +80,8 @@ async def change_ticket(ticket_id: int, body: TicketChanges, session: SignedIn,
 
 
 def _callback_attempt(engine: Engine, phone: str) -> dict[str, Any] | None:
-    with engine.connect() as conn:
-        row = conn.execute(
+    with OrmSession(engine) as s:
+        row = s.execute(
             select(m.Attempt, m.Contact, m.Campaign.name.label("campaign"))
             .join(m.Contact, m.Contact.id == m.Attempt.contact_id)
             .join(m.Campaign, m.Campaign.id == m.Attempt.campaign_id)

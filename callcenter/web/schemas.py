@@ -17,6 +17,7 @@ class Me(BaseModel):
     member_interface: str | None
     csrf_token: str
     language: str
+    timezone: str = Field(description="the center's time zone: pages show its wall clock")
 
 
 class TicketChanges(BaseModel):

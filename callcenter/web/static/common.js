@@ -97,8 +97,10 @@ function duration(seconds) {
 
 function clock(epoch) {
   if (!epoch) return "–";
+  // The center's wall clock, whatever zone the browser (or the TV) is set to.
   return new Date(epoch * 1000).toLocaleString(CC.lang, { hour12: false, month: "2-digit", day: "2-digit",
-                                                         hour: "2-digit", minute: "2-digit", second: "2-digit" });
+                                                         hour: "2-digit", minute: "2-digit", second: "2-digit",
+                                                         timeZone: CC.me?.timezone });
 }
 
 function pct(value) { return value === null || value === undefined ? "–" : `${value}%`; }

@@ -1,7 +1,7 @@
 // The wallboard: snapshot on connect, then every change pushed by the daemon.
 // Times in state and waits tick locally from the pushed timestamps.
 "use strict";
-const state = { queues: new Map(), agents: new Map(), series: [], thresholds: {}, alerts: new Map() };
+const state = { queues: new Map(), agents: new Map(), series: [], thresholds: {}, alerts: new Map(), dayStart: 0 };
 
 function queueTile(q) {
   const wait = q.oldest_joined_at ? CC.now() - q.oldest_joined_at : null;
@@ -49,8 +49,7 @@ function renderSurge(surge) {
 function renderChart() {
   const svg = document.getElementById("chart");
   const W = 800, H = 200, pad = 24;
-  const start = new Date(CC.now() * 1000); start.setHours(0, 0, 0, 0);
-  const t0 = start.getTime() / 1000, t1 = t0 + 86400;
+  const t0 = state.dayStart, t1 = t0 + 86400;  // the center's midnight, from the server
   const th = state.thresholds;
   const top = Math.max(4, (th.level2 ?? 16) + 2, ...state.series.map((p) => p[1]));
   const x = (t) => pad + ((t - t0) / (t1 - t0)) * (W - 2 * pad);
@@ -124,7 +123,7 @@ function tick() {
     snapshot(s) {
       state.queues = new Map(s.queues.map((q) => [q.queue, q]));
       state.agents = new Map(s.agents.map((a) => [a.interface, a]));
-      state.series = s.series; state.thresholds = s.thresholds;
+      state.series = s.series; state.thresholds = s.thresholds; state.dayStart = s.day_start;
       state.alerts = new Map((s.alerts || []).map((a) => [a.id, a]));
       renderQueues(); renderAgents(); renderChart(); renderSurge(s.surge); renderAlerts();
     },
