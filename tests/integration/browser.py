@@ -14,12 +14,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_PRESENT = Path(CHROMIUM).exists()  # checked once, at import
 ARTIFACTS = Path(os.environ.get("CALLCENTER_ARTIFACTS", "artifacts"))
 
 
 @asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM_PRESENT:
         raise AssertionError(f"{CHROMIUM} is missing: scripts/setup installs Debian's chromium")
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
@@ -45,7 +46,6 @@ async def signed_in_page(browser: Browser, base_url: str, username: str, passwor
 
 
 async def screenshot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+    path = ARTIFACTS / f"{name}.png"  # Playwright creates the folder
     await page.screenshot(path=str(path), full_page=True)
     return path

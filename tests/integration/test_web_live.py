@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +28,30 @@ ALICE = Agent("2101", "王芳 alice", answer_after=16)  # late: past the three-r
 BOB = Agent("2102", "李强 bob", answer_after=2)
 
 
+class _Receiver(ThreadingHTTPServer):
+    """A local webhook endpoint: records every JSON body it is sent."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        received = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+
 async def _waiting(page: Page, queue: str) -> str:
     return (await page.locator(f"#queue-{queue} .waiting").inner_text()).strip()
 
@@ -35,7 +62,10 @@ async def _visible_after(page: Page, selector: str, loop: asyncio.AbstractEventL
 
 
 async def test_wallboard_desk_and_alerts_in_chromium(bed: TestBed, tmp_path: Path) -> None:
-    daemon = DaemonProcess(bed, tmp_path, extra="""
+    hooks = _Receiver()
+    daemon = DaemonProcess(bed, tmp_path, extra=f"""
+[webhooks]
+targets = [{{kind = "json", url = "{hooks.url}"}}]
 [storage]
 queue_sample_interval_s = 1
 
@@ -99,7 +129,8 @@ check_interval_s = 0.5
             await alice.click("#save-ticket")
             await expect(alice.locator("#save-state")).to_contain_text("已保存")
             await expect(alice.locator("#my-tickets tr[data-ticket='2']")).to_be_visible()
-            anonymous = httpx.get(f"{daemon.url}/api/tickets/2")
+            async with httpx.AsyncClient() as anonymous_client:
+                anonymous = await anonymous_client.get(f"{daemon.url}/api/tickets/2")
             assert anonymous.status_code == 401  # no session: 401, never the data
             assert anonymous.json()["error"] == "web.unauthenticated"
             # The wallboard shows alice late and penalised.
@@ -135,10 +166,22 @@ check_interval_s = 0.5
             await expect(board.locator("#surge-banner")).to_have_attribute(
                 "data-level", "normal", timeout=20_000)
             await expect(board.locator("#alerts li[data-kind='surge_level_1']")).to_have_count(0)
+            # The same transitions went to the webhook, once each (acknowledging is not sent).
+            for _ in range(50):
+                if sum(b["kind"].startswith("surge") for b in hooks.bodies) >= 4:
+                    break
+                await asyncio.sleep(0.1)
+            surge_hooks = [(b["kind"], b["change"]) for b in hooks.bodies
+                           if b["kind"].startswith("surge")]
+            assert surge_hooks[:2] == [("surge_early_warning", "raised"),
+                                       ("surge_level_1", "escalated")], hooks.bodies
+            assert sorted(surge_hooks[2:]) == [("surge_early_warning", "cleared"),
+                                               ("surge_level_1", "cleared")], hooks.bodies
 
             # English pages exist and are complete.
             en = await signed_in_page(browser, daemon.url, "boss", passwords["boss"], lang="en")
             await expect(en.locator("#nav a.active")).to_have_text("Wallboard")
             await screenshot(en, "wallboard-en")
     finally:
+        hooks.shutdown()
         assert daemon.stop() == 0
