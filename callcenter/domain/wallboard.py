@@ -70,6 +70,8 @@ class DaySeed:
     # interface -> (name, calls, violations, points this quarter)
     agents: dict[str, tuple[str, int, int, int]] = field(default_factory=dict)
     series: list[tuple[float, int]] = field(default_factory=list)  # (at, total waiting)
+    # interface -> (state, reason, since): a restart must not reset "time in state"
+    states: dict[str, tuple[str, str, float]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -101,6 +103,9 @@ class Wallboard:
                 self.agents[iface] = AgentFigures(iface, agent_name, calls=calls,
                                                   violations=violations, points=points)
             self.series = list(seed.series)
+        for iface, (state, reason, since) in (seed.states.items() if seed else ()):
+            agent = self.agents.setdefault(iface, AgentFigures(iface, iface))
+            agent.state, agent.reason, agent.since = state, reason, since
 
     def _today(self) -> date:
         return datetime.fromtimestamp(self.clock.now(), self.tz).date()
@@ -159,8 +164,10 @@ class Wallboard:
                 changes.agents.add(o.agent.interface)
             case oc.AgentStateChanged():
                 agent = self._agent(o.agent)
+                if (agent.state, agent.reason) != (o.state.value, o.reason) or agent.since is None:
+                    agent.since = o.at  # a resync repeating the same state keeps its start
                 agent.state, agent.reason = o.state.value, o.reason
-                agent.current_linkedid, agent.since = o.current_linkedid, o.at
+                agent.current_linkedid = o.current_linkedid
                 changes.agents.add(o.agent.interface)
             case oc.QueueSampled():
                 self._queue(o.queue).last_sample = o.waiting

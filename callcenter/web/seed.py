@@ -31,7 +31,9 @@ def day_seed(engine: Engine, now: float, tz: ZoneInfo, bucket_s: float, scope: s
         queues = {r.queue: (int(r.a or 0), int(r.b or 0), int(r.c or 0)) for r in conn.execute(
             select(m.Call.queue, answered.label("a"), in_budget.label("b"), abandoned.label("c"))
             .where(m.Call.joined_at >= today).group_by(m.Call.queue))}
-        names = dict(conn.execute(select(m.Agent.interface, m.Agent.name)).tuples().all())
+        live = conn.execute(select(m.Agent)).all()
+        names = {a.interface: a.name for a in live}
+        states = {a.interface: (a.state, a.paused_reason, a.since) for a in live}
         calls = dict(conn.execute(
             select(m.Call.agent_interface, func.count()).where(
                 m.Call.answered_at >= today, m.Call.agent_interface.is_not(None))
@@ -51,4 +53,4 @@ def day_seed(engine: Engine, now: float, tz: ZoneInfo, bucket_s: float, scope: s
         agents[iface] = (names.get(iface, iface), int(calls.get(iface, 0)),
                          int(violations.get(iface, 0)), int(points.get(iface, 0) or 0))
     series = [(s.at, s.waiting) for s in load_series(engine, today, bucket_s, scope)]
-    return DaySeed(datetime.fromtimestamp(now, tz).date(), queues, agents, series)
+    return DaySeed(datetime.fromtimestamp(now, tz).date(), queues, agents, series, states)
