@@ -41,7 +41,16 @@ async def acknowledge(alert_id: int, session: Supervisor, request: Request) -> d
     if t is None:
         raise NotFound(f"no alert #{alert_id}")
     ctx.publish_alerts([t])
-    return {"id": alert_id, "acknowledged_at": t.at, "acknowledged_by": session.user.username}
+    # The first acknowledgement wins: answer with who that was, not with who asked.
+    by = await asyncio.to_thread(_acknowledged_by, ctx.engine, alert_id)
+    return {"id": alert_id, "acknowledged_at": t.at, "acknowledged_by": by}
+
+
+def _acknowledged_by(engine: Engine, alert_id: int) -> str | None:
+    with engine.connect() as conn:
+        by: str | None = conn.execute(select(m.Alert.acknowledged_by)
+                                      .where(m.Alert.id == alert_id)).scalar()
+    return by
 
 
 def _ledger(engine: Engine, since: float) -> list[dict[str, Any]]:

@@ -42,7 +42,8 @@ NOW = datetime(2026, 11, 18, 10, 0, tzinfo=TZ).timestamp()  # a Wednesday
 BASE = "http://testserver"
 ALICE = oc.AgentRef("PJSIP/1001", "Alice")
 BOB = oc.AgentRef("PJSIP/1002", "Bob")
-PASSWORDS = {"lead": "lead-password", "alice": "alice-password", "bob": "bob-password"}
+PASSWORDS = {"lead": "lead-password", "lead2": "lead2-password", "alice": "alice-password",
+             "bob": "bob-password"}
 CURRENT_NUMBER = "13900003333"  # alice is talking to this caller
 
 
@@ -408,6 +409,20 @@ async def test_wallboard_is_for_supervisors(web: Web) -> None:
     assert [(q["queue"], q["waiting"]) for q in board["queues"]] == [("sales", 2)]
 
 
+async def test_ledger_and_campaigns(web: Web) -> None:
+    late = oc.ViolationRaised("leg-1", "L-a3", "sales", ALICE, budget_s=15.0, penalty_points=2,
+                              at=NOW - 100)
+    with web.engine.begin() as conn:
+        Applier(7 * 86400.0).apply_batch(conn, [late])
+    lead = await web.signed_in("lead")
+    r = await lead.get("/api/ledger")
+    assert r.status_code == 200
+    assert r.json() == [{"interface": ALICE.interface, "name": ALICE.interface, "points": -2,
+                         "entries": {"late_answer": {"points": -2, "count": 1}}}]
+    r = await lead.get("/api/campaigns")
+    assert r.status_code == 200 and r.json() == []
+
+
 async def test_acknowledge_an_alert(web: Web) -> None:
     with web.engine.begin() as conn:
         raised = alerts.raise_alert(conn, "surge_level_1", "warning", "排队 12 人", NOW - 30,
@@ -432,6 +447,21 @@ async def test_acknowledge_an_alert(web: Web) -> None:
     assert (await lead.get("/api/wallboard")).json()["alerts"][0]["acknowledged_by"] == "lead"
     r = await lead.post("/api/alerts/999999/acknowledge")
     assert r.status_code == 404 and error_of(r) == "web.not_found"
+
+
+async def test_the_first_acknowledgement_wins(web: Web) -> None:
+    with web.engine.begin() as conn:
+        raised = alerts.raise_alert(conn, "surge_level_2", "critical", "排队 20 人", NOW - 30)
+    await asyncio.to_thread(users.add_user, web.engine, "lead2", PASSWORDS["lead2"], "supervisor", NOW)
+    first, second = await web.signed_in("lead"), await web.signed_in("lead2")
+    assert (await first.post(f"/api/alerts/{raised.alert_id}/acknowledge")).status_code == 200
+    web.clock.advance(30)
+    r = await second.post(f"/api/alerts/{raised.alert_id}/acknowledge")
+    assert r.status_code == 200
+    # the answer tells the second supervisor who saw it first, as the store keeps it
+    assert r.json() == {"id": raised.alert_id, "acknowledged_at": NOW, "acknowledged_by": "lead"}
+    listed = (await second.get("/api/alerts")).json()
+    assert [(a["acknowledged_by"], a["acknowledged_at"]) for a in listed] == [("lead", NOW)]
 
 
 async def test_openapi_lists_the_api(web: Web) -> None:
@@ -577,6 +607,10 @@ async def test_stream_needs_a_session_and_ends_when_the_hub_closes(web: Web) -> 
         web.ctx.live.on_outcomes([oc.QueueChanged("sales", 4, NOW - 9, 0, NOW)])
         event, data = await asyncio.wait_for(read_frame(lines.__anext__), 1.0)
         assert event == "queue" and '"waiting":4' in data
+        web.ctx.publish_alerts([AlertTransition(7, "surge_level_1", "warning", AlertChange.RAISED,
+                                                "排队 12 人", NOW, "queue:sales")])
+        event, data = await asyncio.wait_for(read_frame(lines.__anext__), 1.0)
+        assert event == "alert" and '"change":"raised"' in data and "排队 12 人" in data
         web.ctx.hub.close()  # the daemon stopping: the stream ends
         rest = await asyncio.wait_for(_drain(lines), 2.0)
         assert rest == []
