@@ -9,6 +9,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from callcenter.domain.alerts import AlertChange, AlertTransition
 from callcenter.store import models as m
+from callcenter.store.upsert import insert_for
 
 
 def raise_alert(conn: Any, kind: str, level: str, message: str, at: float, *, ref: str = "",
@@ -17,6 +18,18 @@ def raise_alert(conn: Any, kind: str, level: str, message: str, at: float, *, re
         kind=kind, level=level, message=message, raised_at=at, ref=ref)
         .returning(m.Alert.id)).scalar_one()
     return AlertTransition(alert_id, kind, level, change, message, at, ref)
+
+
+def raise_once(conn: Any, kind: str, level: str, message: str, at: float, *,
+               ref: str) -> AlertTransition | None:
+    """Raise the alert about `ref` unless it was ever raised (None then)."""
+    alert_id = conn.execute(insert_for(conn, m.Alert).values(
+        kind=kind, level=level, message=message, raised_at=at, ref=ref)
+        .on_conflict_do_nothing(index_elements=["kind", "ref"], index_where=m.Alert.ref != "")
+        .returning(m.Alert.id)).scalar()
+    if alert_id is None:
+        return None
+    return AlertTransition(alert_id, kind, level, AlertChange.RAISED, message, at, ref)
 
 
 def clear_alert(conn: Any, alert_id: int, at: float) -> AlertTransition | None:

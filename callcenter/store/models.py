@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -276,7 +277,13 @@ class DoNotCall(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_open", "kind", "cleared_at"),)
+    __table_args__ = (
+        Index("ix_alerts_open", "kind", "cleared_at"),
+        # An alert about one thing (a ticket's duty) is raised once, ever: the database
+        # keeps it so even when two checks run at the same moment.
+        Index("uq_alerts_kind_ref", "kind", "ref", unique=True,
+              sqlite_where=text("ref <> ''"), postgresql_where=text("ref <> ''")),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     level: Mapped[str] = mapped_column(String(16))  # info | warning | critical
@@ -285,7 +292,7 @@ class Alert(Base):
     cleared_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     acknowledged_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    ref: Mapped[str] = mapped_column(String(80), default="", index=True)  # e.g. ticket:42
+    ref: Mapped[str] = mapped_column(String(80), default="")  # e.g. ticket:42
 
 
 class SurgeTransitionRow(Base):

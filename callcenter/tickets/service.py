@@ -167,7 +167,7 @@ def check_overdue(engine: Engine, rules: tr.TicketRules, now: float) -> list[Ale
         for key, o in late.items():
             if key not in raised:  # once per duty, even after it was cleared
                 level = "critical" if o.kind == tr.SUPERVISION else "warning"
-                changed.append(alerts.raise_alert(conn, o.kind, level, o.message(), now, ref=o.ref))
+                changed.append(alerts.raise_once(conn, o.kind, level, o.message(), now, ref=o.ref))
         for key, a in raised.items():
             if a.cleared_at is None and key not in late:
                 changed.append(alerts.clear_alert(conn, a.id, now))

@@ -55,7 +55,7 @@ def _acknowledged_by(engine: Engine, alert_id: int) -> str | None:
 
 def _ledger(engine: Engine, since: float) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        names = dict(conn.execute(select(m.Agent.interface, m.Agent.name)).tuples().all())
+        names = {r[0]: r[1] for r in conn.execute(select(m.Agent.interface, m.Agent.name)).all()}
         rows = conn.execute(select(m.PointsEntry.agent_interface, m.PointsEntry.reason,
                                    func.sum(m.PointsEntry.points), func.count())
                             .where(m.PointsEntry.at >= since)

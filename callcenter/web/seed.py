@@ -34,18 +34,18 @@ def day_seed(engine: Engine, now: float, tz: ZoneInfo, bucket_s: float, scope: s
         live = conn.execute(select(m.Agent)).all()
         names = {a.interface: a.name for a in live}
         states = {a.interface: (a.state, a.paused_reason, a.since) for a in live}
-        calls = dict(conn.execute(
+        calls = {r[0]: r[1] for r in conn.execute(
             select(m.Call.agent_interface, func.count()).where(
                 m.Call.answered_at >= today, m.Call.agent_interface.is_not(None))
-            .group_by(m.Call.agent_interface)).tuples().all())
-        violations = dict(conn.execute(
+            .group_by(m.Call.agent_interface)).all()}
+        violations = {r[0]: r[1] for r in conn.execute(
             select(m.Violation.agent_interface, func.count())
             .where(m.Violation.raised_at >= today)
-            .group_by(m.Violation.agent_interface)).tuples().all())
-        points = dict(conn.execute(
+            .group_by(m.Violation.agent_interface)).all()}
+        points = {r[0]: r[1] for r in conn.execute(
             select(m.PointsEntry.agent_interface, func.sum(m.PointsEntry.points))
             .where(m.PointsEntry.at >= quarter)
-            .group_by(m.PointsEntry.agent_interface)).tuples().all())
+            .group_by(m.PointsEntry.agent_interface)).all()}
     agents = {}
     for iface in set(names) | set(calls) | set(violations) | set(points):
         if iface is None:

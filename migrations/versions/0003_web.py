@@ -67,12 +67,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('acknowledged_by', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('ref', sa.String(length=80), nullable=False,
                                       server_default=''))
-        batch_op.create_index('ix_alerts_ref', ['ref'], unique=False)
+        batch_op.create_index('uq_alerts_kind_ref', ['kind', 'ref'], unique=True,
+                              sqlite_where=sa.text("ref <> ''"),
+                              postgresql_where=sa.text("ref <> ''"))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('alerts', schema=None) as batch_op:
-        batch_op.drop_index('ix_alerts_ref')
+        batch_op.drop_index('uq_alerts_kind_ref')
         batch_op.drop_column('ref')
         batch_op.drop_column('acknowledged_by')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
