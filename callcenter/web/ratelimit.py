@@ -11,6 +11,7 @@ from callcenter.domain.clock import Clock
 
 
 class LoginThrottle:
+    MAX_KEYS = 10_000
     def __init__(self, clock: Clock, max_failures: int, lockout_s: float) -> None:
         self.clock = clock
         self.max_failures = max_failures
@@ -41,6 +42,9 @@ class LoginThrottle:
         now = self.clock.now()
         for key in (f"user:{username.lower()}", f"addr:{address}"):
             self._failures.setdefault(key, deque()).append(now)
+        if len(self._failures) > self.MAX_KEYS:  # guessing random names must not grow memory
+            for key in list(self._failures):
+                self._recent(key)
 
     def succeeded(self, username: str) -> None:
         self._failures.pop(f"user:{username.lower()}", None)
