@@ -40,6 +40,14 @@ send time of the causing AMI message (taken right after the write to the socket)
 Timer-caused pushes are matched but not measured.  Pushes caused in the first
 2 s of the replay are the warm-up and are left out of the figures.
 
+Besides p50/p90/p99/max, the report breaks the latency down by the AMI event
+behind it and by 5 s window of send time (the daemon's state grows as agents log
+in, so a trend shows there), says how late the timer-driven pushes came after
+their due time (not part of the figures), and how late this process's own loop
+ran (a stall here would be charged to the daemon).  --daemon-module runs another
+`python -m MODULE run` (e.g. a profiling wrapper around callcenter.cli.main);
+--daemon-log keeps the daemon's log.
+
 Exit status: non-zero only when the machinery fails (the daemon does not start
 or dies, the stream ends early, or more than 5% of the expected pushes never
 arrive); a missed target is reported as "NOT met", like the other benchmarks.
@@ -81,6 +89,7 @@ from tests.fakeami import FakeAmi, encode
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "inbound"
 WARMUP_S = 2.0
+WINDOW_S = 5.0
 TARGET_MS = 100.0
 MAX_MISSING = 0.05
 LOOKAHEAD = 4  # expected pushes per interface a received frame may skip over
@@ -107,16 +116,17 @@ def _caller_of(events: list[dict[str, str]]) -> str:
 def _rewrite(event: dict[str, str], n: int, caller: str) -> dict[str, str]:
     """One recorded event as part of call n: new ids, channels, agents, caller."""
     out = {}
-    for key, value in event.items():
+    for key, recorded in event.items():
+        value = recorded
         if key.endswith(("Uniqueid", "Linkedid")):
-            value = f"{value}.{n}"
+            value = f"{recorded}.{n}"
         elif key.endswith("Channel"):
-            value = _COUNTER.sub(lambda m: f"-{(n << 8) + int(m.group(1), 16):08x};", value)
+            value = _COUNTER.sub(lambda m: f"-{(n << 8) + int(m.group(1), 16):08x};", recorded)
         elif key in ("Interface", "StateInterface", "Location", "DialString"):
-            value = value.replace("@", f"-{n}@", 1)
+            value = recorded.replace("@", f"-{n}@", 1)
         elif key == "MemberName":
-            value = f"{value}-{n}"
-        elif caller and value == caller:
+            value = f"{recorded}-{n}"
+        elif caller and recorded == caller:
             value = f"138{n:08d}"
         out[key] = value
     return out
@@ -144,25 +154,30 @@ def _key(view: dict[str, Any]) -> Key:
     return (view["state"], view["reason"], view["calls"], view["violations"], view["points"])
 
 
-class _Recorder(Hub):
-    """A hub that remembers every `agent` push and the AMI message behind it."""
+Expected = dict[str, list[tuple[Key, int | None, float]]]  # interface -> (figures, cause, due)
 
-    def __init__(self) -> None:
+
+class _Recorder(Hub):
+    """A hub that remembers every `agent` push, the AMI message behind it (None: a
+    timer) and when it is due (seconds after the replay starts)."""
+
+    def __init__(self, clock: ManualClock, base: float) -> None:
         super().__init__()
+        self.clock, self.base = clock, base
         self.cause: int | None = None
-        self.expected: dict[str, list[tuple[Key, int | None]]] = defaultdict(list)
+        self.expected: Expected = defaultdict(list)
 
     def _publish(self, event: str, data: Any, wanted: Any) -> None:
         if event == "agent":
-            self.expected[data["interface"]].append((_key(data), self.cause))
+            self.expected[data["interface"]].append(
+                (_key(data), self.cause, self.clock.now() - self.base))
 
 
-def expected_pushes(schedule: list[Scheduled], config: Config,
-                    tail_s: float) -> dict[str, list[tuple[Key, int | None]]]:
+def expected_pushes(schedule: list[Scheduled], config: Config, tail_s: float) -> Expected:
     base = time.time()
     clock = ManualClock(base)
     tracker = Tracker(config.rules, clock)
-    hub = _Recorder()
+    hub = _Recorder(clock, base)
     live = LiveFeed(hub, Wallboard(config.timezone, clock, config.rules.sample_interval_s),
                     surge={}, thresholds={})
 
@@ -191,15 +206,15 @@ def expected_pushes(schedule: list[Scheduled], config: Config,
 
 @dataclass
 class Matcher:
-    expected: dict[str, list[tuple[Key, int | None]]]
+    expected: Expected
     position: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     measured: list[tuple[int, float]] = field(default_factory=list)  # (cause, received at)
-    timer_pushes: int = 0
+    timed: list[tuple[float, float]] = field(default_factory=list)  # (due, received at)
     unexpected: int = 0
 
     @property
     def wanted(self) -> int:
-        return sum(1 for pushes in self.expected.values() for _, cause in pushes
+        return sum(1 for pushes in self.expected.values() for _, cause, _ in pushes
                    if cause is not None)
 
     def feed(self, received: float, view: dict[str, Any]) -> None:
@@ -209,9 +224,9 @@ class Matcher:
         for j in range(start, min(start + LOOKAHEAD, len(pushes))):
             if pushes[j][0] == key:
                 self.position[interface] = j + 1
-                cause = pushes[j][1]
+                _, cause, due = pushes[j]
                 if cause is None:
-                    self.timer_pushes += 1
+                    self.timed.append((due, received))
                 else:
                     self.measured.append((cause, received))
                 return
@@ -282,7 +297,7 @@ def log_lines(path: Path) -> list[str]:
 
 
 async def start_daemon(url: str, ami_port: int, secret: str, web_port: int, log_level: str,
-                       log_path: Path) -> asyncio.subprocess.Process:
+                       log_path: Path, module: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER")}
     env.update({"CALLCENTER__DATABASE__URL": url, "CALLCENTER__AMI__PORT": str(ami_port),
                 "CALLCENTER__AMI__USERNAME": "cc", "CALLCENTER__AMI__SECRET": secret,
@@ -290,7 +305,7 @@ async def start_daemon(url: str, ami_port: int, secret: str, web_port: int, log_
                 "CALLCENTER__LOG__LEVEL": log_level})
     with log_path.open("wb") as log:  # the child keeps its own descriptor
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "callcenter.cli.main", "run", cwd=ROOT, env=env,
+            sys.executable, "-m", module, "run", cwd=ROOT, env=env,
             stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT)
 
 
@@ -322,7 +337,30 @@ async def replay(writer: asyncio.StreamWriter, schedule: list[Scheduled], sent: 
 
 
 @dataclass
+class LagMonitor:
+    """How late this process's own loop runs: a stall here would be charged to the
+    daemon, so it is reported beside the figures."""
+
+    period_s: float = 0.005
+    worst_s: float = 0.0
+    worst_at: float = 0.0
+    over_10ms: int = 0
+
+    async def watch(self) -> None:
+        while True:
+            planned = time.perf_counter() + self.period_s
+            await asyncio.sleep(self.period_s)
+            late = time.perf_counter() - planned
+            if late > 0.010:
+                self.over_10ms += 1
+            if late > self.worst_s:
+                self.worst_s, self.worst_at = late, planned
+
+
+@dataclass
 class Result:
+    calls: int
+    scenarios: list[str]
     schedule: list[Scheduled]
     sent: list[float]
     t0: float
@@ -330,11 +368,12 @@ class Result:
     matcher: Matcher
     browser: Browser
     log: list[str]
+    lag: LagMonitor
 
 
-async def run(seconds: float, rate: float, scale: float, log_level: str) -> Result:
+async def run(seconds: float, rate: float, scale: float, log_level: str, module: str) -> Result:
     calls = max(1, round(seconds * rate))
-    schedule, _ = build_schedule(calls, rate, scale)
+    schedule, scenarios = build_schedule(calls, rate, scale)
     config = load(None, environ={})  # the daemon runs on the same defaults
     matcher = Matcher(expected_pushes(schedule, config, tail_s=30.0))
     browser = Browser(matcher)
@@ -342,14 +381,17 @@ async def run(seconds: float, rate: float, scale: float, log_level: str) -> Resu
     fake = FakeAmi()
     writers: list[asyncio.StreamWriter] = []
     fake.on_connected = writers.append
+    lag = LagMonitor()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         url = await asyncio.to_thread(prepare_database, workdir)
         ami_port = await fake.start()
         web_port = free_port()
         log_path = workdir / "daemon.log"
-        child = await start_daemon(url, ami_port, fake.secret, web_port, log_level, log_path)
+        child = await start_daemon(url, ami_port, fake.secret, web_port, log_level, log_path,
+                                   module)
         listener: asyncio.Task[None] | None = None
+        watcher: asyncio.Task[None] | None = None
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}",
                                          timeout=httpx.Timeout(10.0, read=None),
@@ -362,6 +404,7 @@ async def run(seconds: float, rate: float, scale: float, log_level: str) -> Resu
                     listener = asyncio.create_task(browser.listen(response))
                     await asyncio.wait_for(browser.snapshot.wait(), 10)
                     t0 = time.perf_counter() + 0.2
+                    watcher = asyncio.create_task(lag.watch())
                     await replay(writers[0], schedule, sent, t0)
                     replay_s = time.perf_counter() - t0
                     # Until every event-caused push is in (or clearly will not come).
@@ -374,12 +417,14 @@ async def run(seconds: float, rate: float, scale: float, log_level: str) -> Resu
                         listener.result()
                         raise RuntimeError("the event stream ended early "
                                            "(dropped as a slow browser, or the daemon stopped)")
-                    listener.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await listener
+                    for task in (listener, watcher):
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
         finally:
-            if listener is not None and not listener.done():
-                listener.cancel()
+            for leftover in (listener, watcher):
+                if leftover is not None and not leftover.done():
+                    leftover.cancel()
             if child.returncode is None:
                 child.send_signal(signal.SIGTERM)
                 try:
@@ -391,7 +436,7 @@ async def run(seconds: float, rate: float, scale: float, log_level: str) -> Resu
         log = log_lines(log_path)
     if child.returncode != 0:
         raise RuntimeError(f"the daemon exited with {child.returncode}:\n" + "\n".join(log[-20:]))
-    return Result(schedule, sent, t0, replay_s, matcher, browser, log)
+    return Result(calls, scenarios, schedule, sent, t0, replay_s, matcher, browser, log, lag)
 
 
 # -- the report ------------------------------------------------------------------------
@@ -408,36 +453,37 @@ def _json_or_none(line: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def report(r: Result, rate: float, scale: float, scenarios: list[str]) -> None:
-    calls = len({f["Linkedid"].rsplit(".", 1)[-1] for f in (s.fields for s in r.schedule)
-                 if "Linkedid" in f})
+def report(r: Result, rate: float, scale: float) -> None:
     frames = sum(r.browser.frames.values()) - r.browser.frames["snapshot"]
     push_span = max(r.browser.last_at - r.browser.first_at, 1e-9)
     wanted, got = r.matcher.wanted, len(r.matcher.measured)
     missing = wanted - got
     latencies: list[float] = []
     by_event: dict[str, list[float]] = defaultdict(list)
+    by_window: dict[int, list[float]] = defaultdict(list)
     for cause, received in r.matcher.measured:
-        if r.sent[cause] - r.t0 < WARMUP_S:
+        since_start = r.sent[cause] - r.t0
+        if since_start < WARMUP_S:
             continue
         ms = (received - r.sent[cause]) * 1000
         latencies.append(ms)
         by_event[r.schedule[cause].name].append(ms)
+        by_window[int(since_start // WINDOW_S)].append(ms)
     if not latencies:
         raise RuntimeError("no push could be measured")
     latencies.sort()
     p99 = percentile(latencies, 0.99)
     warnings = Counter(f"{e.get('level')} {e.get('event')}" for e in map(_json_or_none, r.log)
                        if e and e.get("level") in ("warning", "error", "critical"))
-    print(f"calls replayed:             {calls}, {rate:g} new per second for {calls / rate:.1f} s "
-          f"({len(scenarios)} recorded scenarios in turn, call timing x{scale:g}; "
-          f"last event sent at {r.replay_s:.1f} s)")
+    print(f"calls replayed:             {r.calls}, {rate:g} new per second for "
+          f"{r.calls / rate:.1f} s ({len(r.scenarios)} recorded scenarios in turn, call timing "
+          f"x{scale:g}; last event sent at {r.replay_s:.1f} s)")
     print(f"AMI messages sent:          {len(r.schedule):,} ({len(r.schedule) / r.replay_s:,.0f}/s)")
     print(f"frames pushed to browser:   {frames:,} ({frames / push_span:,.0f}/s: "
           + ", ".join(f"{k} {v}" for k, v in sorted(r.browser.frames.items()) if k != "snapshot")
           + ")")
     print(f"agent pushes matched:       {got} of {wanted} caused by AMI events "
-          f"({missing} missing), {r.matcher.timer_pushes} by timers, "
+          f"({missing} missing), {len(r.matcher.timed)} by timers, "
           f"{r.matcher.unexpected} unexpected")
     print(f"AMI event -> browser, after {WARMUP_S:g} s warm-up ({len(latencies)} pushes): "
           f"p50 {percentile(latencies, 0.5):.1f} ms, p90 {percentile(latencies, 0.9):.1f} ms, "
@@ -446,6 +492,17 @@ def report(r: Result, rate: float, scale: float, scenarios: list[str]) -> None:
         values.sort()
         print(f"  {name:<20} {len(values):>5}  p50 {percentile(values, 0.5):6.1f} ms  "
               f"p99 {percentile(values, 0.99):6.1f} ms  max {values[-1]:6.1f} ms")
+    lateness = sorted((received - r.t0 - due) * 1000 for due, received in r.matcher.timed)
+    if lateness:
+        print(f"  timer pushes (end of wrap-up, ring budget), after their due time: "
+              f"p50 {percentile(lateness, 0.5):.1f} ms, p99 {percentile(lateness, 0.99):.1f} ms, "
+              f"max {lateness[-1]:.1f} ms (not in the figures)")
+    print(f"by send time ({WINDOW_S:g} s windows): " + "  ".join(
+        f"{w * WINDOW_S:g}s: p50 {percentile(sorted(v), 0.5):.0f} p99 {percentile(sorted(v), 0.99):.0f}"
+        for w, v in sorted(by_window.items())))
+    print(f"this process's loop (fake AMI + browser): worst lag {r.lag.worst_s * 1000:.1f} ms "
+          f"at {r.lag.worst_at - r.t0:.1f} s, {r.lag.over_10ms} lags over 10 ms; "
+          f"machine load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     if warnings:
         print("daemon warnings/errors:     "
               + ", ".join(f"{k} x{v}" for k, v in warnings.most_common(5)))
@@ -461,10 +518,15 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=0.25,
                         help="multiplies the recorded spacing of each call's events")
     parser.add_argument("--log-level", default="INFO", help="the daemon's log level")
+    parser.add_argument("--daemon-log", type=Path, help="keep the daemon's log in this file")
+    parser.add_argument("--daemon-module", default="callcenter.cli.main",
+                        help="run `python -m MODULE run` as the daemon (e.g. a profiling wrapper)")
     args = parser.parse_args()
-    result = asyncio.run(run(args.seconds, args.rate, args.time_scale, args.log_level.upper()))
-    _, scenarios = build_schedule(0, args.rate, args.time_scale)
-    report(result, args.rate, args.time_scale, scenarios)
+    result = asyncio.run(run(args.seconds, args.rate, args.time_scale, args.log_level.upper(),
+                             args.daemon_module))
+    if args.daemon_log:
+        args.daemon_log.write_text("\n".join(result.log) + "\n", encoding="utf-8")
+    report(result, args.rate, args.time_scale)
 
 
 if __name__ == "__main__":
