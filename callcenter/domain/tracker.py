@@ -142,7 +142,11 @@ class Tracker:
     def next_deadline(self) -> float | None:
         now = self.clock.now()
         candidates = [self.ring.next_deadline()]
-        candidates += [a.wrapup_until for a in self.agents.values() if a.wrapup_until > now]
+        # A wrap-up that has ended but is still reported as wrap-up is due now: the shell
+        # wakes a little after the deadline, and must still tick to report its end.
+        candidates += [a.wrapup_until for a in self.agents.values()
+                       if a.wrapup_until > now
+                       or (a.reported is not None and a.reported[0] is AgentState.WRAP_UP)]
         # A queue never sampled is due now (not "now + interval": that would slide away).
         candidates += [now if q.last_sample_at is None
                        else q.last_sample_at + self.rules.sample_interval_s

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callcenter import __version__
 from callcenter.errors import LoginThrottled, WebError
@@ -25,14 +26,30 @@ async def _web_error(request: Request, exc: Exception) -> Response:
                         headers=headers)
 
 
-async def _security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    response = await call_next(request)
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.url.path.startswith("/api/"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+class SecurityHeaders:
+    """Plain ASGI middleware (not BaseHTTPMiddleware, whose extra stream hop would sit
+    between every pushed event and the socket)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = scope["path"].startswith("/api/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                if api:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(ctx: WebContext) -> FastAPI:
@@ -42,7 +59,7 @@ def create_app(ctx: WebContext) -> FastAPI:
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.state.ctx = ctx
     app.add_exception_handler(WebError, _web_error)
-    app.add_middleware(BaseHTTPMiddleware, dispatch=_security_headers)
+    app.add_middleware(SecurityHeaders)
     for module in (api_session, api_board, api_tickets, stream, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

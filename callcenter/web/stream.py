@@ -19,6 +19,7 @@ from callcenter.web.hub import Subscriber
 
 router = APIRouter(prefix="/api", tags=["push"])
 KEEPALIVE_S = 15.0
+MAX_BATCH = 200
 
 
 async def _snapshot(ctx: WebContext, session: Session) -> dict[str, Any]:
@@ -40,13 +41,20 @@ async def _events(ctx: WebContext, sub: Subscriber, first: dict[str, Any]) -> As
         yield _frame("snapshot", json.dumps(first, ensure_ascii=False, separators=(",", ":")))
         while True:
             try:
-                event, data = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_S)
+                async with asyncio.timeout(KEEPALIVE_S):  # no extra task per message
+                    first_message = await sub.queue.get()
             except TimeoutError:
                 yield ": keep-alive\n\n"  # proxies and browsers drop silent streams
                 continue
-            if not event:  # dropped as too slow, or the daemon is stopping
+            # Whatever queued up meanwhile goes out in the same write.
+            batch = [first_message]
+            while not sub.queue.empty() and len(batch) < MAX_BATCH:
+                batch.append(sub.queue.get_nowait())
+            frames = "".join(_frame(event, data) for event, data in batch if event)
+            if frames:
+                yield frames
+            if any(not event for event, _ in batch):  # dropped as too slow, or stopping
                 return
-            yield _frame(event, data)
     finally:
         ctx.hub.unsubscribe(sub)
 

@@ -182,3 +182,17 @@ def test_queue_is_sampled_at_least_every_interval() -> None:
     assert times and max(gaps) <= 5.0 + 1e-6
     waiting = [o.waiting for o in outcomes if isinstance(o, oc.QueueSampled) and o.queue == "support"]
     assert max(waiting) == 1
+
+
+def test_wrap_up_end_is_due_even_when_the_shell_wakes_late() -> None:
+    """The daemon wakes a moment after a deadline; the end of wrap-up must still be due."""
+    tracker, outcomes = run(load("inbound", "answered_in_time"))
+    assert domain_lines(outcomes)[-1] == "alice: wrap_up"
+    alice = next(iter(tracker.agents.values()))
+    tracker.clock.set(alice.wrapup_until + 0.004)  # type: ignore[attr-defined]
+    due = tracker.next_deadline()
+    assert due is not None and due <= tracker.clock.now()
+    states = [o.state for o in tracker.tick() if isinstance(o, oc.AgentStateChanged)]
+    assert states == [oc.AgentState.AVAILABLE]
+    following = tracker.next_deadline()
+    assert following is None or following > tracker.clock.now()  # no spinning afterwards
