@@ -58,10 +58,11 @@ function renderChart() {
   const node = (tag, attrs, text) => { const n = document.createElementNS(ns, tag);
     for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); if (text) n.textContent = text; return n; };
   const parts = [];
-  for (const [cls, value, label] of [["th1", th.level1, CC.t("level1")], ["th2", th.level2, CC.t("level2")]]) {
+  const lines = [["th1", th.level1, CC.t("level1"), th.level1_inclusive], ["th2", th.level2, CC.t("level2"), th.level2_inclusive]];
+  for (const [cls, value, label, inclusive] of lines) {
     if (value === undefined) continue;
     parts.push(node("line", { class: cls, x1: pad, x2: W - pad, y1: y(value), y2: y(value), "data-threshold": value }));
-    parts.push(node("text", { x: W - pad - 40, y: y(value) - 4 }, `${label} ${value}`));
+    parts.push(node("text", { x: W - pad - 60, y: y(value) - 4 }, `${label} ${inclusive ? "≥" : ">"} ${value}`));
   }
   for (let h = 0; h <= 24; h += 6) parts.push(node("text", { x: x(t0 + h * 3600) - 8, y: H - 6 }, `${h}:00`));
   if (state.series.length) {
