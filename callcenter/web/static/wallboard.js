@@ -7,7 +7,7 @@ function queueTile(q) {
   const wait = q.oldest_joined_at ? CC.now() - q.oldest_joined_at : null;
   return el("article", { class: "tile", id: `queue-${q.queue}`, "data-queue": q.queue },
     el("h3", {}, q.queue),
-    el("div", { class: `big waiting${q.waiting > (state.thresholds.level1 ?? 8) ? " hot" : ""}`, title: CC.t("waiting") }, q.waiting),
+    el("div", { class: `big waiting${q.waiting > (state.thresholds.level1 ?? Infinity) ? " hot" : ""}`, title: CC.t("waiting") }, q.waiting),
     el("dl", {},
       el("dt", {}, CC.t("longest_wait")), el("dd", { class: "longest", "data-since": q.oldest_joined_at ?? "" }, duration(wait)),
       el("dt", {}, CC.t("service_level")), el("dd", { class: "sl" }, pct(q.service_level_pct)),
@@ -51,7 +51,7 @@ function renderChart() {
   const W = 800, H = 200, pad = 24;
   const t0 = state.dayStart, t1 = t0 + 86400;  // the center's midnight, from the server
   const th = state.thresholds;
-  const top = Math.max(4, (th.level2 ?? 16) + 2, ...state.series.map((p) => p[1]));
+  const top = Math.max(4, (th.level2 ?? 0) + 2, ...state.series.map((p) => p[1]));
   const x = (t) => pad + ((t - t0) / (t1 - t0)) * (W - 2 * pad);
   const y = (v) => H - pad - (v / top) * (H - 2 * pad);
   const ns = "http://www.w3.org/2000/svg";
