@@ -49,9 +49,6 @@ class Waiting:
 class QueueView:
     name: str
     waiting: dict[str, Waiting] = field(default_factory=dict)
-    answered: int = 0
-    answered_in_budget: int = 0
-    abandoned: int = 0
     last_sample_at: float | None = None
     reported: tuple[int, float | None, int] | None = None
 
@@ -61,13 +58,6 @@ class QueueView:
     def longest_wait_s(self, now: float) -> float:
         oldest = self.oldest_joined_at()
         return 0.0 if oldest is None else max(0.0, now - oldest)
-
-    @property
-    def service_level_pct(self) -> float | None:
-        """Answered within the ring budget, as % of answered calls."""
-        if not self.answered:
-            return None
-        return round(100.0 * self.answered_in_budget / self.answered, 1)
 
 
 @dataclass(slots=True)
@@ -84,7 +74,6 @@ class AgentView:
     memberships: dict[str, Membership] = field(default_factory=dict)
     current_linkedid: str | None = None
     wrapup_until: float = 0.0
-    calls_taken: int = 0
     reported: tuple[AgentState, str] | None = None
 
     @property
@@ -250,7 +239,6 @@ class Tracker:
     def _caller_abandoned(self, event: ev.CallerAbandoned, out: list[Outcome]) -> None:
         queue = self._queue(event.queue)
         entry = queue.waiting.pop(event.uniqueid, None)
-        queue.abandoned += 1
         self._end_caller_legs(event.uniqueid, out)
         out.append(CallAbandoned(event.queue, event.uniqueid, event.linkedid,
                                  event.hold_s, self.clock.now(),
@@ -286,10 +274,7 @@ class Tracker:
         queue = self._queue(event.queue)
         queue.waiting.pop(event.uniqueid, None)
         late = ring_s >= self.rules.ring_budget_s
-        queue.answered += 1
-        queue.answered_in_budget += 0 if late else 1
         agent.current_linkedid = event.linkedid
-        agent.calls_taken += 1
         out.append(CallAnswered(event.queue, event.uniqueid, event.linkedid, agent.ref,
                                 event.hold_s, round(ring_s, 3), late, now))
         if event.linkedid in self._answered_linkedids:

@@ -4,10 +4,12 @@ the full list of domain outcomes, and survival when attached mid-call."""
 from __future__ import annotations
 
 import itertools
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from callcenter.domain import outcomes as oc
+from callcenter.domain.wallboard import Wallboard
 from tests.replay import T0, domain_lines, load, run
 
 EXPECTED = {
@@ -139,8 +141,11 @@ def test_replay_with_head_cut_off_survives(scenario: str) -> None:
         raised = [o.leg_uniqueid for o in outcomes if isinstance(o, oc.ViolationRaised)]
         assert len(set(raised)) == len(raised)
         assert set(raised) <= full_violations
-        for queue in tracker.queues.values():
-            assert len(queue.waiting) >= 0 and queue.abandoned >= 0
+        board = Wallboard(ZoneInfo("Asia/Shanghai"), tracker.clock, 5.0)
+        board.apply(outcomes)
+        for name, figures in board.queues.items():
+            assert figures.abandoned == sum(1 for o in outcomes if isinstance(o, oc.CallAbandoned)
+                                            and o.queue == name)
 
 
 def test_attach_mid_ring_uses_asterisks_ring_time() -> None:
@@ -166,13 +171,18 @@ def test_ring_no_answer_milliseconds_are_converted() -> None:
         oc.ViolationKind.NO_ANSWER]
 
 
+def _board(scenario: str) -> Wallboard:
+    tracker, outcomes = run(load("inbound", scenario))
+    board = Wallboard(ZoneInfo("Asia/Shanghai"), tracker.clock, 5.0)
+    board.apply(outcomes)
+    return board
+
+
 def test_queue_stats_and_service_level() -> None:
-    tracker, _ = run(load("inbound", "answered_late"))
-    support = tracker.queues["support"]
+    support = _board("answered_late").queues["support"]
     assert (support.answered, support.answered_in_budget, support.abandoned) == (1, 0, 0)
-    assert support.service_level_pct == 0.0
-    tracker, _ = run(load("inbound", "answered_in_time"))
-    assert tracker.queues["support"].service_level_pct == 100.0
+    assert support.view()["service_level_pct"] == 0.0
+    assert _board("answered_in_time").queues["support"].view()["service_level_pct"] == 100.0
 
 
 def test_queue_is_sampled_at_least_every_interval() -> None:
