@@ -18,14 +18,13 @@ from callcenter.ami.translate import KNOWN_EVENTS, MalformedEvent, snapshot, tra
 from callcenter.callbacks import service as campaigns
 from callcenter.callbacks.dialer import Dialer
 from callcenter.callbacks.settings import callback_settings, surge_config
-from callcenter.callbacks.surge_watch import SurgeWatch
+from callcenter.callbacks.surge_watch import SurgeWatch, surge_view
 from callcenter.callbacks.surge_watch import current as current_surge
 from callcenter.config import Config
 from callcenter.domain import outcomes as oc
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.calendar import deadline_for
 from callcenter.domain.clock import Clock
-from callcenter.domain.surge import SurgeTransition
 from callcenter.domain.tracker import Tracker
 from callcenter.domain.wallboard import Wallboard
 from callcenter.store.db import engine_for, require_current
@@ -200,7 +199,7 @@ class Daemon:
     async def _check_surge(self) -> None:
         transition = await self.surge.check()
         if transition is not None:
-            self.live.on_surge(_surge_view(transition, self.surge.callbacks_paused))
+            self.live.on_surge(surge_view(transition.level, transition.at, transition.waiting))
 
     def _side(self, coro: Any) -> None:
         task: asyncio.Task[Any] = asyncio.create_task(coro)
@@ -276,7 +275,7 @@ class Daemon:
             if web_task is not None and web_task in done:
                 raise RuntimeError("the web server stopped")
         finally:
-            if self.web is not None and web_task is not None:
+            if web_task is not None and self.web is not None:
                 self.hub.close()  # ends every event stream, so the server can stop
                 self.web.stop()
                 with contextlib.suppress(Exception):
@@ -295,11 +294,6 @@ class Daemon:
                     await task
             self.writer.close()
             log.info("daemon.stopped", events=self.events_handled)
-
-
-def _surge_view(t: SurgeTransition, callbacks_paused: bool) -> dict[str, Any]:
-    return {"level": t.level.name.lower(), "since": t.at, "waiting": t.waiting,
-            "callbacks_paused": callbacks_paused}
 
 
 def _log_outcome(outcome: oc.Outcome) -> None:

@@ -162,5 +162,10 @@ def current(engine: Engine) -> dict[str, Any]:
             m.SurgeTransitionRow.at.desc(), m.SurgeTransitionRow.id.desc()).limit(1)).one_or_none()
         waiting = conn.execute(select(m.QueueLive.waiting)).scalars().all()
     level = SurgeLevel(row.level) if row else SurgeLevel.NORMAL
-    return {"level": level.name.lower(), "since": row.at if row else None,
-            "waiting": sum(waiting), "callbacks_paused": level >= SurgeLevel.LEVEL_1}
+    return surge_view(level, row.at if row else None, sum(waiting))
+
+
+def surge_view(level: SurgeLevel, since: float | None, waiting: int) -> dict[str, Any]:
+    """The surge state as the CLI and the wallboard banner show it."""
+    return {"level": level.name.lower(), "since": since, "waiting": waiting,
+            "callbacks_paused": level >= SurgeLevel.LEVEL_1}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from callcenter.domain import outcomes as oc
@@ -92,6 +92,7 @@ class Wallboard:
         self.clock = clock
         self.bucket_s = sample_bucket_s
         self.day = self._today()
+        self._day_ends = self._midnight_after(self.day)
         self.queues: dict[str, QueueFigures] = {}
         self.agents: dict[str, AgentFigures] = {}
         self.series: list[tuple[float, int]] = []
@@ -110,6 +111,9 @@ class Wallboard:
     def _today(self) -> date:
         return datetime.fromtimestamp(self.clock.now(), self.tz).date()
 
+    def _midnight_after(self, day: date) -> float:
+        return datetime.combine(day + timedelta(days=1), time(), tzinfo=self.tz).timestamp()
+
     def _queue(self, name: str) -> QueueFigures:
         return self.queues.setdefault(name, QueueFigures(name))
 
@@ -119,10 +123,12 @@ class Wallboard:
         return found
 
     def roll_day(self) -> bool:
-        """At midnight the day's counters start again (points run for the quarter)."""
-        today = self._today()
-        if today == self.day:
+        """At midnight the day's counters start again (points run for the quarter).
+        Called for every outcome batch: a float comparison until the day is over."""
+        if self.clock.now() < self._day_ends:
             return False
+        today = self._today()
+        self._day_ends = self._midnight_after(today)
         quarter_changed = (today.month - 1) // 3 != (self.day.month - 1) // 3 or today.year != self.day.year
         self.day = today
         for q in self.queues.values():
@@ -182,7 +188,7 @@ class Wallboard:
                 pass
 
     def snapshot(self) -> dict[str, object]:
-        midnight = datetime.combine(self.day, datetime.min.time(), tzinfo=self.tz)
+        midnight = datetime.combine(self.day, time(), tzinfo=self.tz)
         return {"day": self.day.isoformat(), "day_start": midnight.timestamp(),
                 "queues": [q.view() for q in sorted(self.queues.values(), key=lambda q: q.name)],
                 "agents": [a.view() for a in sorted(self.agents.values(), key=lambda a: a.name)],

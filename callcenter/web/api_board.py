@@ -14,15 +14,14 @@ from callcenter.errors import NotFound
 from callcenter.store import models as m
 from callcenter.web.auth import Supervisor, context
 from callcenter.web.seed import start_of_quarter
+from callcenter.web.stream import wallboard_snapshot
 
 router = APIRouter(prefix="/api", tags=["supervisors"])
 
 
 @router.get("/wallboard", summary="Everything the wallboard shows, now")
 async def wallboard(session: Supervisor, request: Request) -> dict[str, Any]:
-    ctx = context(request)
-    open_alerts = await asyncio.to_thread(alerts.list_alerts, ctx.engine, open_only=True)
-    return {**ctx.live.snapshot(), "alerts": open_alerts, "now": ctx.clock.now()}
+    return await wallboard_snapshot(context(request))
 
 
 @router.get("/alerts", summary="Alerts, newest first (open ones, or the history)")

@@ -44,11 +44,9 @@ class LiveFeed:
                     self._connect(o.agent.interface, joined)
             elif isinstance(o, oc.CallCompleted):
                 if self.current_call.get(o.agent.interface) == o.linkedid:
-                    del self.current_call[o.agent.interface]
+                    self._release(o.agent.interface)
                     self.hub.to_agent(o.agent.interface, "call_ended",
                                       {"linkedid": o.linkedid, "talk_s": round(o.talk_s, 1)})
-                if o.linkedid not in self.current_call.values():
-                    self.calls_by_linkedid.pop(o.linkedid, None)
             elif isinstance(o, oc.ViolationRaised):
                 self.hub.to_agent(o.agent.interface, "violation",
                                   {"linkedid": o.linkedid, "penalty": o.penalty_points})
@@ -64,8 +62,16 @@ class LiveFeed:
             self.hub.to_supervisors("point", {"at": at, "waiting": waiting})
 
     def _connect(self, interface: str, call: dict[str, Any]) -> None:
+        if self.current_call.get(interface) != call["linkedid"]:
+            self._release(interface)  # a completion we never heard of (link down) ends here
         self.current_call[interface] = call["linkedid"]
         self.hub.to_agent(interface, "call", call)
+
+    def _release(self, interface: str) -> None:
+        """The agent is off this call; the call is forgotten once nobody is on it."""
+        linkedid = self.current_call.pop(interface, None)
+        if linkedid is not None and linkedid not in self.current_call.values():
+            self.calls_by_linkedid.pop(linkedid, None)
 
     def on_alerts(self, transitions: Sequence[AlertTransition]) -> None:
         for t in transitions:

@@ -22,10 +22,15 @@ KEEPALIVE_S = 15.0
 MAX_BATCH = 200
 
 
+async def wallboard_snapshot(ctx: WebContext) -> dict[str, Any]:
+    """Everything the wallboard shows, now: what a supervisor's stream starts with."""
+    open_alerts = await asyncio.to_thread(alerts.list_alerts, ctx.engine, open_only=True)
+    return {**ctx.live.snapshot(), "alerts": open_alerts, "now": ctx.clock.now()}
+
+
 async def _snapshot(ctx: WebContext, session: Session) -> dict[str, Any]:
     if session.user.is_supervisor:
-        open_alerts = await asyncio.to_thread(alerts.list_alerts, ctx.engine, open_only=True)
-        return {**ctx.live.snapshot(), "alerts": open_alerts, "now": ctx.clock.now()}
+        return await wallboard_snapshot(ctx)
     interface = session.user.member_interface or ""
     agent = ctx.live.wallboard.agents.get(interface)
     return {"me": agent.view() if agent else None, "call": ctx.live.call_of(interface),
