@@ -10,7 +10,7 @@ Anything past its due time and not done raises an alert; doing it clears the ale
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 CATEGORIES = ("咨询", "投诉", "建议", "表扬", "求助")
 COMPLAINT = "投诉"
@@ -53,6 +53,7 @@ class Overdue:
     kind: str
     ticket_id: int
     due_at: float
+    limit: str = field(default="", compare=False)  # the rule's limit in words, for people
 
     @property
     def ref(self) -> str:
@@ -61,10 +62,20 @@ class Overdue:
     def message(self) -> str:
         n = self.ticket_id
         if self.kind == SUPERVISION:
-            return f"督办: 工单 #{n} 派单 30 分钟无人接单 (ticket #{n} dispatched, not accepted)"
+            return f"督办: 工单 #{n} 派单{self.limit}无人接单 (ticket #{n} dispatched, not accepted)"
         if self.kind == COMPLAINT_OVERDUE:
-            return f"投诉回电超期: 工单 #{n} 未在 1 个工作日内回电 (complaint #{n} callback overdue)"
-        return f"不满意评价复核超期: 工单 #{n} (review of unsatisfied ticket #{n} overdue)"
+            return f"投诉回电超期: 工单 #{n} 未在{self.limit}回电 (complaint #{n} callback overdue)"
+        return (f"不满意评价复核超期: 工单 #{n} 未在{self.limit}复核 "
+                f"(review of unsatisfied ticket #{n} overdue)")
+
+
+def _rule_in_words(rule: str) -> str:
+    """A deadline rule (3d, 1wd, 25nm) as the handbook says it."""
+    if rule.endswith("wd"):
+        return f" {rule[:-2]} 个工作日内"
+    if rule.endswith("nm"):
+        return f"次月 {rule[:-2]} 日前"
+    return f" {rule[:-1]} 天内"
 
 
 Deadline = Callable[[str, float], float]  # (rule, start) -> due time, in the center's calendar
@@ -93,10 +104,12 @@ def overdue(t: TicketClocks, rules: TicketRules, now: float) -> list[Overdue]:
     if t.dispatched_at is not None and t.accepted_at is None and t.status == "dispatched":
         due = t.dispatched_at + rules.dispatch_accept_s
         if now >= due:
-            late.append(Overdue(SUPERVISION, t.id, due))
+            late.append(Overdue(SUPERVISION, t.id, due, f" {rules.dispatch_accept_s / 60:g} 分钟"))
     if (t.callback_due_at is not None and t.lead_called_at is None and t.category == COMPLAINT
             and now >= t.callback_due_at):
-        late.append(Overdue(COMPLAINT_OVERDUE, t.id, t.callback_due_at))
+        late.append(Overdue(COMPLAINT_OVERDUE, t.id, t.callback_due_at,
+                            _rule_in_words(rules.complaint_callback)))
     if t.review_due_at is not None and t.reviewed_at is None and now >= t.review_due_at:
-        late.append(Overdue(REVIEW_OVERDUE, t.id, t.review_due_at))
+        late.append(Overdue(REVIEW_OVERDUE, t.id, t.review_due_at,
+                            f" {rules.review_s / 3600:g} 小时内"))
     return late
