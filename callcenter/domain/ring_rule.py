@@ -3,7 +3,9 @@
 A leg rings from AgentCalled until it is answered (AgentConnect), times out
 (AgentRingNoAnswer), or is cancelled (another agent answered, the caller left, or
 its channel hung up).  When a leg has rung for the whole budget it is a violation,
-raised at that moment by `expire()`; how it ended settles its kind.
+raised at that moment by `expire()`; how it ended settles its kind.  A leg whose
+end we never saw is ended as cancelled by `expire()` once it has rung for
+`RingRules.leg_expiry_s`, so `legs` cannot grow with lost events.
 """
 
 from __future__ import annotations
@@ -36,24 +38,58 @@ class RingingLeg:
 class RingRule:
     def __init__(self, rules: RingRules) -> None:
         self.rules = rules
-        self.legs: dict[str, RingingLeg] = {}
+        self.legs: dict[str, RingingLeg] = {}  # read-only outside: start/end keep the indexes
+        # Indexes, so a caller's or an agent's legs are found without walking every
+        # leg (the tracker asks for each member of a queue on every queue event).
+        # caller -> its legs in the order they started: a dict used as an ordered set,
+        # so cancelling them emits outcomes in a reproducible order.
+        self._by_caller: dict[str, dict[str, None]] = {}
+        self._by_agent: dict[str, int] = {}  # interface -> legs ringing
 
     def start(self, leg: RingingLeg) -> None:
-        self.legs.setdefault(leg.leg_uniqueid, leg)
+        if leg.leg_uniqueid in self.legs:
+            return
+        self.legs[leg.leg_uniqueid] = leg
+        self._by_caller.setdefault(leg.caller_uniqueid, {})[leg.leg_uniqueid] = None
+        interface = leg.agent.interface
+        self._by_agent[interface] = self._by_agent.get(interface, 0) + 1
+
+    def _pop(self, leg_uniqueid: str) -> RingingLeg | None:
+        leg = self.legs.pop(leg_uniqueid, None)
+        if leg is None:
+            return None
+        of_caller = self._by_caller[leg.caller_uniqueid]
+        del of_caller[leg_uniqueid]
+        if not of_caller:
+            del self._by_caller[leg.caller_uniqueid]
+        interface = leg.agent.interface
+        if self._by_agent[interface] > 1:
+            self._by_agent[interface] -= 1
+        else:
+            del self._by_agent[interface]
+        return leg
 
     def next_deadline(self) -> float | None:
-        due = [leg.started_at + self.rules.ring_budget_s for leg in self.legs.values()
-               if not leg.violated]
-        return min(due) if due else None
+        """When `expire` next has something to do: a budget running out, or a
+        violated leg rung so long that its end was lost."""
+        budget, expiry = self.rules.ring_budget_s, self.rules.leg_expiry_s
+        return min((leg.started_at + (expiry if leg.violated else budget)
+                    for leg in self.legs.values()), default=None)
 
     def expire(self, now: float) -> list[Outcome]:
-        """Raise a violation for every leg that has just rung through the budget."""
+        """Raise a violation for every leg that has just rung through the budget,
+        and end as cancelled every leg that rang too long to be still ringing."""
         out: list[Outcome] = []
         budget = self.rules.ring_budget_s
+        lost: list[str] = []
         for leg in self.legs.values():
             if not leg.violated and now - leg.started_at >= budget:
                 leg.violated = True
                 out.append(self._raised(leg, leg.started_at + budget))
+            if now - leg.started_at >= self.rules.leg_expiry_s:
+                lost.append(leg.leg_uniqueid)
+        for leg_uniqueid in lost:
+            out += self.end(leg_uniqueid, LegResult.CANCELLED, now)
         return out
 
     def _raised(self, leg: RingingLeg, at: float) -> ViolationRaised:
@@ -68,7 +104,7 @@ class RingRule:
             ) -> list[Outcome]:
         """End a leg.  `reported` describes a leg we never saw start (attached
         mid-call); its ring time then comes from Asterisk's own figure."""
-        leg = self.legs.pop(leg_uniqueid, None)
+        leg = self._pop(leg_uniqueid)
         if leg is not None:
             ring_s = now - leg.started_at
         elif reported is not None and reported_ring_s is not None:
@@ -89,8 +125,7 @@ class RingRule:
         return out
 
     def legs_of_caller(self, caller_uniqueid: str) -> list[str]:
-        return [leg.leg_uniqueid for leg in self.legs.values()
-                if leg.caller_uniqueid == caller_uniqueid]
+        return list(self._by_caller.get(caller_uniqueid, ()))
 
     def legs_of_agent(self, interface: str) -> int:
-        return sum(1 for leg in self.legs.values() if leg.agent.interface == interface)
+        return self._by_agent.get(interface, 0)

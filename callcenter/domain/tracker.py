@@ -5,16 +5,23 @@
 budget runs out, and queue samples are taken on time.  Survives attaching
 mid-call: events about calls or agents it never saw start are handled with the
 figures Asterisk reports.
+
+It is the one owner of the live picture other layers read (`LiveView`: an
+agent's current call, free agents, agents on a break).  Every map it keeps is
+bounded, so memory stays flat over millions of calls: queues and agents by the
+real ones; callers waiting by `RingRules.waiting_stale_s` and every resync;
+ringing legs by `RingRules.leg_expiry_s`; calls by one per agent plus those ended
+within `RingRules.call_retention_s` (at most `call_retention_max`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
 
 from callcenter.domain import events as ev
 from callcenter.domain.clock import Clock
+from callcenter.domain.live_view import ActiveCall, CallBook, LiveView, PausedAgent
 from callcenter.domain.outcomes import (
-    AgentRef,
     AgentState,
     AgentStateChanged,
     CallAbandoned,
@@ -30,69 +37,28 @@ from callcenter.domain.outcomes import (
 )
 from callcenter.domain.ring_rule import RingingLeg, RingRule
 from callcenter.domain.rules import RingRules
-
-# Asterisk device states (AST_DEVICE_*) as QueueMember/QueueMemberStatus report them.
-_DEVICE_BUSY = {2, 3, 7, 8}  # in use, busy, ring+in use, on hold
-_DEVICE_RINGING = {6}
-_DEVICE_UNREACHABLE = {4, 5}  # invalid, unavailable
-
-
-@dataclass(slots=True)
-class Waiting:
-    uniqueid: str
-    linkedid: str
-    caller_number: str
-    joined_at: float
+from callcenter.domain.tracker_state import (
+    DEVICE_BUSY,
+    AgentView,
+    Membership,
+    QueueView,
+    Waiting,
+)
 
 
-@dataclass(slots=True)
-class QueueView:
-    name: str
-    waiting: dict[str, Waiting] = field(default_factory=dict)
-    last_sample_at: float | None = None
-    reported: tuple[int, float | None, int] | None = None
-
-    def oldest_joined_at(self) -> float | None:
-        return min((w.joined_at for w in self.waiting.values()), default=None)
-
-    def longest_wait_s(self, now: float) -> float:
-        oldest = self.oldest_joined_at()
-        return 0.0 if oldest is None else max(0.0, now - oldest)
-
-
-@dataclass(slots=True)
-class Membership:
-    paused: bool = False
-    paused_reason: str = ""
-    device_status: int = 1
-
-
-@dataclass(slots=True)
-class AgentView:
-    interface: str
-    name: str
-    memberships: dict[str, Membership] = field(default_factory=dict)
-    current_linkedid: str | None = None
-    wrapup_until: float = 0.0
-    reported: tuple[AgentState, str] | None = None
-
-    @property
-    def ref(self) -> AgentRef:
-        return AgentRef(self.interface, self.name)
-
-    @property
-    def paused_reason(self) -> str:
-        return next((m.paused_reason for m in self.memberships.values() if m.paused), "")
-
-
-class Tracker:
+class Tracker(LiveView):
     def __init__(self, rules: RingRules, clock: Clock) -> None:
         self.rules = rules
         self.clock = clock
         self.queues: dict[str, QueueView] = {}
         self.agents: dict[str, AgentView] = {}
         self.ring = RingRule(rules)
-        self._answered_linkedids: set[str] = set()
+        # Calls agents are on, and recently ended ones: a linkedid seen there gets a
+        # TicketParticipantAdded (a transfer), any other a TicketOpened.
+        self.calls = CallBook(rules.call_retention_s, rules.call_retention_max)
+        # queue -> member interfaces, so a queue's free agents are counted without
+        # walking every agent; kept with `AgentView.memberships` by _join/_leave.
+        self._members: dict[str, set[str]] = {}
         self._dirty_queues: set[str] = set()
         self._soonest_new_deadline: float | None = None
 
@@ -108,29 +74,50 @@ class Tracker:
 
     # -- reading ------------------------------------------------------------------
     def state_of(self, agent: AgentView) -> AgentState:
-        now = self.clock.now()
-        statuses = {m.device_status for m in agent.memberships.values()}
+        # Asked for every member of a queue on each of the queue's events: it reads
+        # the summary AgentView keeps of the memberships, and the clock only if needed.
         if not agent.memberships:
             return AgentState.LOGGED_OUT
-        if agent.current_linkedid is not None or statuses & _DEVICE_BUSY:
+        if agent.device_busy or self.calls.has_call(agent.interface):
             return AgentState.ON_CALL
-        if self.ring.legs_of_agent(agent.interface) or statuses & _DEVICE_RINGING:
+        if agent.device_ringing or self.ring.legs_of_agent(agent.interface):
             return AgentState.RINGING
-        if any(m.paused for m in agent.memberships.values()):
+        if agent.paused:
             return AgentState.PAUSED
-        if now < agent.wrapup_until:
+        if self.clock.now() < agent.wrapup_until:
             return AgentState.WRAP_UP
-        if statuses and statuses <= _DEVICE_UNREACHABLE:
+        if agent.device_unreachable:
             return AgentState.UNAVAILABLE
         return AgentState.AVAILABLE
 
+    def current_call(self, interface: str) -> ActiveCall | None:
+        return self.calls.current(interface)
+
     def agents_available(self, queue: str) -> int:
-        return sum(1 for a in self.agents.values()
-                   if queue in a.memberships and self.state_of(a) is AgentState.AVAILABLE)
+        free = 0
+        for interface in self._members.get(queue, ()):  # a plain loop: this is hot
+            if self.state_of(self.agents[interface]) is AgentState.AVAILABLE:
+                free += 1
+        return free
+
+    def agents_paused_for(self, reasons: Collection[str]) -> list[PausedAgent]:
+        """Agents on a pause with one of these reasons and nothing else going on (not
+        ringing, not on a call), with the queues they are paused in for it."""
+        wanted = {r.lower() for r in reasons}
+        found = []
+        for agent in self.agents.values():
+            queues = tuple(sorted(q for q, m in agent.memberships.items()
+                                  if m.paused and m.paused_reason.lower() in wanted))
+            if queues and self.state_of(agent) is AgentState.PAUSED:
+                reason = agent.memberships[queues[0]].paused_reason
+                found.append(PausedAgent(agent.ref, reason, queues))
+        return sorted(found, key=lambda p: (p.ref.name, p.ref.interface))
 
     def next_deadline(self) -> float | None:
         now = self.clock.now()
-        candidates = [self.ring.next_deadline()]
+        # Callers waiting too long are dropped by tick(), which the queue samples below
+        # keep running; forgetting ended calls has its own deadline.
+        candidates = [self.ring.next_deadline(), self.calls.next_expiry()]
         # A wrap-up that has ended but is still reported as wrap-up is due now: the shell
         # wakes a little after the deadline, and must still tick to report its end.
         candidates += [a.wrapup_until for a in self.agents.values()
@@ -146,10 +133,12 @@ class Tracker:
     # -- time ---------------------------------------------------------------------
     def tick(self) -> list[Outcome]:
         now = self.clock.now()
+        self.calls.forget_ended(now)
         out: list[Outcome] = self.ring.expire(now)
         for agent in self.agents.values():
             self._report(agent, out)
         for queue in self.queues.values():
+            self._drop_stale_callers(queue, now)
             if queue.last_sample_at is None or now - queue.last_sample_at >= self.rules.sample_interval_s:
                 queue.last_sample_at = now
                 out.append(QueueSampled(queue.name, len(queue.waiting),
@@ -170,8 +159,20 @@ class Tracker:
                 out.append(QueueChanged(queue.name, *current, self.clock.now()))
         self._dirty_queues.clear()
 
+    def _drop_stale_callers(self, queue: QueueView, now: float) -> None:
+        """A caller whose leave we never saw (an event lost with the link up) must not
+        count as waiting for ever.  Nothing is emitted for it: we do not know how the
+        call ended; the queue's figures (QueueChanged) just move."""
+        limit = self.rules.waiting_stale_s
+        stale = [u for u, w in queue.waiting.items() if now - w.joined_at >= limit]
+        for uniqueid in stale:
+            del queue.waiting[uniqueid]
+        if stale:
+            self._dirty_queues.add(queue.name)
+
     # -- events -------------------------------------------------------------------
     def handle(self, event: ev.Event) -> list[Outcome]:
+        self.calls.forget_ended(self.clock.now())  # O(1) unless something expired
         out: list[Outcome] = []
         match event:
             case ev.CallerJoined():
@@ -194,7 +195,7 @@ class Tracker:
                 self._member_updated(event, out)
             case ev.MemberRemoved():
                 agent = self._agent(event.interface, event.member_name)
-                agent.memberships.pop(event.queue, None)
+                self._leave(agent, event.queue)
                 self._report(agent, out)
             case ev.QueueSnapshot():
                 self._resync(event, out)
@@ -218,14 +219,32 @@ class Tracker:
             agent.name = name
         return agent
 
+    def _join(self, agent: AgentView, queue: str, membership: Membership) -> None:
+        agent.join(queue, membership)
+        self._members.setdefault(queue, set()).add(agent.interface)
+
+    def _leave(self, agent: AgentView, queue: str) -> None:
+        if agent.leave(queue):
+            members = self._members[queue]
+            members.discard(agent.interface)
+            if not members:
+                del self._members[queue]
+
+    def _end_call(self, agent: AgentView) -> None:
+        """The agent is off its call: after-call work starts."""
+        self.calls.release(agent.interface, self.clock.now())
+        agent.wrapup_until = self.clock.now() + self.rules.wrapup_s
+        self._new_deadline(agent.wrapup_until)
+
     def _report(self, agent: AgentView, out: list[Outcome]) -> None:
         state = self.state_of(agent)
         current = (state, agent.paused_reason)
         if agent.reported != current:
             agent.reported = current
             self._dirty_queues.update(agent.memberships)
+            call = self.calls.current(agent.interface)
             out.append(AgentStateChanged(agent.ref, state, agent.paused_reason,
-                                         agent.current_linkedid, self.clock.now()))
+                                         call.linkedid if call else None, self.clock.now()))
 
     def _caller_joined(self, event: ev.CallerJoined, out: list[Outcome]) -> None:
         now = self.clock.now()
@@ -274,25 +293,27 @@ class Tracker:
         queue = self._queue(event.queue)
         queue.waiting.pop(event.uniqueid, None)
         late = ring_s >= self.rules.ring_budget_s
-        agent.current_linkedid = event.linkedid
         out.append(CallAnswered(event.queue, event.uniqueid, event.linkedid, agent.ref,
                                 event.hold_s, round(ring_s, 3), late, now))
-        if event.linkedid in self._answered_linkedids:
+        call = self.calls.known(event.linkedid)
+        if call is not None:  # a transfer: the ticket, and its owner, stay
             out.append(TicketParticipantAdded(event.linkedid, agent.ref, event.queue, now))
         else:
-            self._answered_linkedids.add(event.linkedid)
-            out.append(TicketOpened(event.linkedid, event.uniqueid, event.queue,
-                                    event.caller_number, agent.ref, event.hold_s,
-                                    round(ring_s, 3), late, now))
+            call = ActiveCall(event.linkedid, event.uniqueid, event.queue,
+                              event.caller_number, agent.ref, late, round(ring_s, 3),
+                              event.hold_s, now)
+            out.append(TicketOpened(call.linkedid, call.uniqueid, call.queue,
+                                    call.caller_number, call.owner, call.hold_s,
+                                    call.ring_s, call.late_answer, now))
+        self.calls.attach(agent.interface, call, now)  # ends the agent's previous call
         self._report(agent, out)
 
     def _agent_completed(self, event: ev.AgentCompleted, out: list[Outcome]) -> None:
         now = self.clock.now()
         agent = self._agent(event.interface, event.member_name)
-        if agent.current_linkedid == event.linkedid:
-            agent.current_linkedid = None
-            agent.wrapup_until = now + self.rules.wrapup_s
-            self._new_deadline(agent.wrapup_until)
+        call = self.calls.current(agent.interface)
+        if call is not None and call.linkedid == event.linkedid:
+            self._end_call(agent)
         out.append(CallCompleted(event.linkedid, event.uniqueid, event.queue, agent.ref,
                                  event.talk_s, event.reason, now))
         self._report(agent, out)
@@ -319,21 +340,23 @@ class Tracker:
     def _member_updated(self, event: ev.MemberUpdated, out: list[Outcome]) -> None:
         agent = self._agent(event.interface, event.member_name)
         self._queue(event.queue)
-        agent.memberships[event.queue] = Membership(event.paused, event.paused_reason,
-                                                    event.device_status)
-        if (agent.current_linkedid is not None and not event.in_call
-                and event.device_status not in _DEVICE_BUSY):
+        self._join(agent, event.queue, Membership(event.paused, event.paused_reason,
+                                                  event.device_status))
+        if (self.calls.current(agent.interface) is not None and not event.in_call
+                and event.device_status not in DEVICE_BUSY):
             # The member's device is free (e.g. it transferred the caller away): the
             # call is over for this agent even though AgentComplete comes later.
-            agent.current_linkedid = None
-            agent.wrapup_until = self.clock.now() + self.rules.wrapup_s
-            self._new_deadline(agent.wrapup_until)
+            self._end_call(agent)
         self._report(agent, out)
 
     def _resync(self, snapshot: ev.QueueSnapshot, out: list[Outcome]) -> None:
         now = self.clock.now()
         for name in snapshot.queues:
-            self._queue(name).waiting.clear()
+            self._queue(name)
+        # QueueStatus lists every queue with all its callers: whoever is not in it
+        # has left, even from a queue that no longer exists.
+        for queue in self.queues.values():
+            queue.waiting.clear()
         self._dirty_queues.update(self.queues)
         for entry in snapshot.waiting:
             self._queue(entry.queue).waiting[entry.uniqueid] = Waiting(
@@ -345,9 +368,9 @@ class Tracker:
                 out += self.ring.end(leg.leg_uniqueid, LegResult.CANCELLED, now)
         present = {(m.queue, m.interface) for m in snapshot.members}
         for agent in self.agents.values():
-            for queue in list(agent.memberships):
-                if queue in snapshot.queues and (queue, agent.interface) not in present:
-                    del agent.memberships[queue]
+            for name in list(agent.memberships):
+                if name in snapshot.queues and (name, agent.interface) not in present:
+                    self._leave(agent, name)
         for member in snapshot.members:
             self._member_updated(member, out)
         for agent in self.agents.values():

@@ -49,7 +49,6 @@ class AgentFigures:
     state: str = oc.AgentState.LOGGED_OUT.value
     reason: str = ""
     since: float | None = None
-    current_linkedid: str | None = None
     calls: int = 0
     violations: int = 0
     points: int = 0
@@ -173,7 +172,6 @@ class Wallboard:
                 if (agent.state, agent.reason) != (o.state.value, o.reason) or agent.since is None:
                     agent.since = o.at  # a resync repeating the same state keeps its start
                 agent.state, agent.reason = o.state.value, o.reason
-                agent.current_linkedid = o.current_linkedid
                 changes.agents.add(o.agent.interface)
             case oc.QueueSampled():
                 self._queue(o.queue).last_sample = o.waiting
