@@ -9,8 +9,11 @@
     │   ├── AmiLoginRefused    ami.login_refused     wrong username/secret or ACL
     │   ├── AmiActionFailed    ami.action_failed     Asterisk answered Response: Error
     │   ├── AmiTimeout         ami.timeout           no answer in time
-    │   └── AmiUnsafeValue     ami.unsafe_value      CR/LF in a value (header injection)
+    │   ├── AmiUnsafeValue     ami.unsafe_value      CR/LF in a value (header injection)
+    │   └── MalformedEvent     ami.malformed_event   a known message with a missing or bad field
     ├── TestBedError           testbed.failed        the Asterisk test bed could not start
+    ├── CampaignError          campaign.invalid      no such campaign/attempt, bad mode, score
+    ├── UnreadableFile         import.unreadable     a contact file that cannot be read at all
     ├── UserError              users.invalid         bad user name, role or password (CLI)
     └── WebError                                     answered as JSON {"error": id, "detail"}
         ├── NotSignedIn        web.unauthenticated   401: no or expired session
@@ -65,9 +68,26 @@ class AmiUnsafeValue(AmiError):
     error_id = "ami.unsafe_value"
 
 
+class MalformedEvent(AmiError):
+    """A message the AMI boundary knows, with a field missing or not a number: logged
+    and skipped by the listener, never handed to the domain half-read."""
+
+    error_id = "ami.malformed_event"
+
+
 class TestBedError(CallcenterError):
     __test__ = False
     error_id = "testbed.failed"
+
+
+class CampaignError(CallcenterError):
+    error_id = "campaign.invalid"
+
+
+class UnreadableFile(CallcenterError):
+    """A whole file refused (encoding, no phone column); bad rows are reported instead."""
+
+    error_id = "import.unreadable"
 
 
 class UserError(CallcenterError):

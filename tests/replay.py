@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callcenter.ami.translate import translate
+from callcenter.ami.translate import live_channels, translate, translate_callback
+from callcenter.domain import attempts as at
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import ManualClock
 from callcenter.domain.replay import replay
@@ -69,3 +71,104 @@ def domain_lines(outcomes: list[oc.Outcome]) -> list[str]:
     """Everything but the queue-picture bookkeeping (samples, live counts)."""
     return [describe(o) for o in outcomes
             if not isinstance(o, oc.QueueSampled | oc.QueueChanged)]
+
+
+# -- callback attempts: recorded Originate streams through the attempt state machine --
+
+def load_fixture(family: str, scenario: str) -> dict[str, Any]:
+    fixture: dict[str, Any] = json.loads(
+        (FIXTURES / family / f"{scenario}.json").read_text(encoding="utf-8"))
+    return fixture
+
+
+def originated(fixture: dict[str, Any]) -> list[tuple[float, at.AttemptRef]]:
+    """The attempts the recorder originated, as the dialer registers them."""
+    return [(T0 + o["t"], at.AttemptRef(o["attempt_id"], o["campaign_id"], o["action"]["ChannelId"],
+                                        o["action"]["ActionID"], o["phone"], at.Mode(o["mode"])))
+            for o in fixture["originated"]]
+
+
+@dataclass
+class CallbackRun:
+    """A replay's decisions, and what the store would hold after carrying them out."""
+
+    clock: ManualClock
+    machine: at.Attempts
+    decisions: list[at.Decision] = field(default_factory=list)
+    under_way: dict[str, at.Pending] = field(default_factory=dict)  # the store's `dialing`
+
+    def take(self, decisions: list[at.Decision]) -> None:
+        for d in decisions:
+            self.decisions.append(d)
+            if isinstance(d, at.MarkAnswered):
+                self.under_way[d.ref.uniqueid] = at.Pending(d.ref, answered=True)
+            elif isinstance(d, at.FINAL):
+                self.under_way.pop(d.ref.uniqueid, None)
+
+    def run_timers(self, upto: float) -> None:
+        deadline = self.machine.next_deadline()
+        while deadline is not None and deadline <= upto:
+            self.clock.set(max(self.clock.now(), deadline))
+            self.take(self.machine.tick())
+            deadline = self.machine.next_deadline()
+
+
+def run_callbacks(fixture: dict[str, Any], *, skip: int = 0, restart: bool = False,
+                  settle_s: float = 2.0) -> CallbackRun:
+    """Replay as the daemon lives it: attempts registered before their Originate,
+    only the followed channels' messages translated, the Originate reply lost with
+    the link (or the whole process, `restart`), reconciliation when CoreShowChannels'
+    reply is complete.  `skip` drops the first messages of the stream (a reply list is
+    taken whole or not at all)."""
+    clock = ManualClock(T0)
+    run = CallbackRun(clock, at.Attempts(clock))
+    link = fixture.get("link")
+    listing_id = link["reconcile"]["ActionID"] if link else None
+    listing = [r["event"] for r in fixture["events"] if r["event"].get("ActionID") == listing_id]
+    timeline: list[tuple[float, int, Any]] = [(t, 0, ref) for t, ref in originated(fixture)]
+    if link:
+        timeline.append((T0 + link["lost_at"], 1, None))
+    timeline += [(T0 + r["t"], 2, r["event"]) for r in fixture["events"][skip:]]
+    timeline.sort(key=lambda item: (item[0], item[1]))  # stable: wire order within a time
+    for when, kind, item in timeline:
+        run.run_timers(when)
+        clock.set(max(clock.now(), when))
+        if kind == 0:
+            run.machine.dialing(item)
+            run.under_way[item.uniqueid] = at.Pending(item, answered=False)
+        elif kind == 1 and restart:  # the process died with the link: a new machine
+            run.machine = at.Attempts(clock)
+        elif kind == 1:  # the Originate replies in flight fail (AmiConnectionLost)
+            for uniqueid in list(run.under_way):
+                run.take(run.machine.reply_lost(uniqueid))
+        elif item.get("ActionID") == listing_id and listing_id is not None:
+            if item.get("Event") == "CoreShowChannelsComplete":
+                run.take(run.machine.reconcile(list(run.under_way.values()), live_channels(listing)))
+        elif item.get("Uniqueid", "") in run.machine.watched:
+            event = translate_callback(item)
+            if event is not None:
+                run.take(run.machine.handle(event))
+    end = max((t for t, _, _ in timeline), default=T0) + settle_s
+    run.run_timers(end)
+    clock.set(max(clock.now(), end))
+    return run
+
+
+def describe_decision(d: at.Decision) -> str:
+    match d:
+        case at.MarkAnswered():
+            return "answered"
+        case at.AgentTook():
+            return f"agent {d.interface}"
+        case at.AwaitAgentOutcome():
+            return f"ended: the agent records the outcome (cause={d.cause})"
+        case at.RecordNetworkOutcome():
+            return f"{d.outcome.value} (reason={d.reason} cause={d.cause})"
+        case at.MarkVanished():
+            return "vanished: review"
+        case at.FollowedAgain():
+            return f"followed again (answered={d.answered})"
+
+
+def decision_lines(decisions: list[at.Decision]) -> list[str]:
+    return [describe_decision(d) for d in decisions]

@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -35,6 +34,7 @@ from panoramisk import Manager
 from panoramisk.actions import Action
 from panoramisk.ami_protocol import AMIProtocol
 
+from callcenter.ami.settings import AmiSettings
 from callcenter.errors import (
     AmiActionFailed,
     AmiConnectionLost,
@@ -53,19 +53,6 @@ MessageHandler = Callable[[RawMessage], None]
 # before it is copied out of panoramisk's message is the cheapest thing we can do.
 MessageFilter = Callable[[str, str], bool]
 
-
-@dataclass(frozen=True)
-class AmiSettings:
-    host: str = "127.0.0.1"
-    port: int = 5038
-    username: str = "callcenter"
-    secret: str = ""
-    connect_timeout_s: float = 5.0
-    action_timeout_s: float = 10.0
-    ping_interval_s: float = 5.0
-    ping_timeout_s: float = 5.0
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
 
 
 def check_safe(fields: Mapping[str, str]) -> dict[str, str]:

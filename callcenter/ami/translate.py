@@ -4,19 +4,24 @@ Unknown events return None (most of AMI's traffic: Newchannel, DialBegin, ...).
 A known event with a missing or malformed field raises `MalformedEvent`, which
 the listener logs and skips.  Units are normalised here: AgentRingNoAnswer's
 RingTime is milliseconds, AgentConnect's is seconds.
+
+Two entry points, because the daemon translates only what it wants: `translate`
+for the queue and agent events every call produces (KNOWN_EVENTS), and
+`translate_callback` for the messages of a channel the callback dialer follows
+(CALLBACK_EVENTS: Newstate, DialEnd, ... which would be waste for every channel).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from callcenter.domain import events as ev
+from callcenter.errors import MalformedEvent
+
+__all__ = ["CALLBACK_EVENTS", "KNOWN_EVENTS", "MalformedEvent", "live_channels", "snapshot",
+           "translate", "translate_callback"]
 
 RawMessage = Mapping[str, str]
-
-
-class MalformedEvent(ValueError):
-    error_id = "ami.malformed_event"
 
 
 def _get(msg: RawMessage, key: str) -> str:
@@ -34,6 +39,17 @@ def _num(msg: RawMessage, key: str, default: float | None = None) -> float:
         return float(_get(msg, key))
     except ValueError as exc:
         raise MalformedEvent(f"{msg.get('Event')}: {key}={raw!r} is not a number") from exc
+
+
+def _int(msg: RawMessage, key: str, default: int | None = None) -> int:
+    """A whole number: a state, reason or cause code ("6.5" is as malformed as "x")."""
+    raw = msg.get(key)
+    if raw in (None, "") and default is not None:
+        return default
+    text = _get(msg, key)
+    if not text.strip().lstrip("-").isdigit():
+        raise MalformedEvent(f"{msg.get('Event')}: {key}={raw!r} is not a whole number")
+    return int(text)
 
 
 def _caller_number(msg: RawMessage) -> str:
@@ -100,8 +116,25 @@ def _agent_complete(m: RawMessage) -> ev.AgentCompleted:
 
 
 def _hangup(m: RawMessage) -> ev.ChannelHungUp:
-    return ev.ChannelHungUp(_get(m, "Uniqueid"), m.get("Linkedid", ""),
-                            int(_num(m, "Cause", 0)))
+    return ev.ChannelHungUp(_get(m, "Uniqueid"), m.get("Linkedid", ""), _int(m, "Cause", 0))
+
+
+def _newstate(m: RawMessage) -> ev.ChannelStateChanged:
+    return ev.ChannelStateChanged(_get(m, "Uniqueid"), _int(m, "ChannelState"))
+
+
+def _dial_end(m: RawMessage) -> ev.DialEnded:
+    # An Originate's own dial has no calling channel: no Uniqueid then.
+    return ev.DialEnded(m.get("Uniqueid", ""), _get(m, "DestUniqueid"), _get(m, "DialStatus"))
+
+
+def _originate_response(m: RawMessage) -> ev.OriginateResponded:
+    return ev.OriginateResponded(m.get("ActionID", ""), m.get("Uniqueid", ""),
+                                 _int(m, "Reason"), m.get("Response", ""))
+
+
+def _live_channel(m: RawMessage) -> ev.LiveChannel:
+    return ev.LiveChannel(_get(m, "Uniqueid"), _int(m, "ChannelState"), m.get("BridgeId", ""))
 
 
 def _member_removed(m: RawMessage) -> ev.MemberRemoved:
@@ -136,6 +169,42 @@ def translate(msg: RawMessage) -> ev.Event | None:
         raise MalformedEvent("message without Event header")
     translator = _TRANSLATORS.get(name.lower())
     return translator(msg) if translator else None
+
+
+_CALLBACK_TRANSLATORS: dict[str, Callable[[RawMessage], ev.CallbackEvent]] = {
+    "newstate": _newstate,
+    "dialend": _dial_end,
+    "originateresponse": _originate_response,
+    "agentconnect": _agent_connect,
+    "hangup": _hangup,
+    "coreshowchannel": _live_channel,
+}
+
+# What the callback dialer reads of a channel it follows.  Kept apart from
+# KNOWN_EVENTS: Newstate and DialEnd come for every channel and the tracker needs none.
+CALLBACK_EVENTS = frozenset(_CALLBACK_TRANSLATORS)
+
+
+def translate_callback(msg: RawMessage) -> ev.CallbackEvent | None:
+    """A message of a followed callback channel, or of an Originate's reply list.
+
+    The reply's first message (`Response: Success`, "Originate successfully queued")
+    carries no Event header and no fact: None, like every event the dialer ignores."""
+    name = msg.get("Event")
+    if not name:
+        if "Response" in msg:
+            return None
+        raise MalformedEvent("message without Event or Response header")
+    translator = _CALLBACK_TRANSLATORS.get(name.lower())
+    return translator(msg) if translator else None
+
+
+def live_channels(messages: Iterable[RawMessage]) -> tuple[ev.LiveChannel, ...]:
+    """CoreShowChannels' reply list as the channels alive at the time of asking.
+
+    A malformed entry raises: reading past it would make its attempt look vanished."""
+    return tuple(_live_channel(msg) for msg in messages
+                 if msg.get("Event", "").lower() == "coreshowchannel")
 
 
 def snapshot(messages: list[RawMessage]) -> ev.QueueSnapshot:

@@ -1,12 +1,12 @@
-"""The callback dialer: the thin async shell around the pure decisions.
+"""The callback dialer: the thin async shell around the pure attempt state machine.
 
 Every attempt is written as `dialing` (with its ActionID and ChannelId) *before*
-Originate is sent.  Its fate is then followed from AMI events keyed by that
-ChannelId (the customer channel's Uniqueid): answered (Newstate Up), taken by an
-agent (AgentConnect), or ended (Hangup cause / OriginateResponse reason).  After a
-crash or reconnect, attempts still `dialing` are reconciled against Asterisk's live
-channels: a live one is followed again, a vanished one goes to `review` — it is
-never dialed again blindly.
+Originate is sent, and registered with `callcenter.domain.attempts.Attempts`, which
+decides its fate from the typed events of that channel (translated at the AMI
+boundary) and from the Originate reply.  This module only carries the decisions out
+against the database, sends Originate, drives the machine's deadline, and asks
+Asterisk for its live channels on every (re)connect: attempts still under way are
+followed again or sent to `review`, never dialed again blindly.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -24,34 +24,60 @@ import structlog
 from sqlalchemy import Engine, func, insert, select, update
 
 from callcenter.ami.client import AmiClient, RawMessage, flatten
+from callcenter.ami.translate import live_channels, translate_callback
 from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbackSettings, in_peak
-from callcenter.domain.callbacks import (
-    Contact,
-    Outcome,
-    free_slots,
-    network_outcome,
-    refusal,
-)
+from callcenter.domain import attempts as at
+from callcenter.domain import events as ev
+from callcenter.domain.callbacks import Contact, Outcome, free_slots, refusal
 from callcenter.domain.clock import Clock
 from callcenter.domain.phone import mask
-from callcenter.errors import AmiError
+from callcenter.errors import AmiError, MalformedEvent
 from callcenter.store import models as m
 
 log = structlog.get_logger("callcenter.dialer")
 
 LIVE = ("dialing", "answered")
+# How long past the ring timeout an Originate reply is still waited for.
+REPLY_MARGIN_S = 20.0
 
 
-@dataclass
-class Watched:
-    attempt_id: int
-    campaign_id: int
-    phone: str
-    answered: bool = False
-    agent: str | None = None
-    cause: int | None = None
-    agent_first: bool = False  # the channel is the agent's; the customer is its Dial()
+@dataclass(frozen=True, slots=True)
+class OriginateSpec:
+    """What an Originate needs from the settings; the test bed's recorder builds one too."""
+
+    channel_template: str
+    customer_first_context: str
+    agent_first_context: str
+    callback_queue: str
+    caller_id: str
+    ring_timeout_s: float
+
+    @classmethod
+    def of(cls, s: CallbackSettings) -> OriginateSpec:
+        return cls(s.channel_template, s.customer_first_context, s.agent_first_context,
+                   s.callback_queue, s.caller_id, s.policy.ring_timeout_s)
+
+
+def originate_fields(spec: OriginateSpec, ref: at.AttemptRef,
+                     agent_interface: str | None) -> dict[str, str]:
+    """The Originate action of an attempt (AmiClient.originate adds Action and Async)."""
+    customer = spec.channel_template.format(number=ref.phone)
+    variables = [f"CC_ATTEMPT={ref.attempt_id}", f"CC_CAMPAIGN={ref.campaign_id}",
+                 f"CC_QUEUE={spec.callback_queue}", f"CC_NUMBER={ref.phone}"]
+    if ref.mode is at.Mode.AGENT_FIRST:
+        fields = {"Channel": agent_interface or "", "Context": spec.agent_first_context,
+                  "Exten": "s", "Priority": "1",
+                  "Variable": ",".join([*variables, f"CC_CUSTOMER={customer}",
+                                        f"CC_RING_S={int(spec.ring_timeout_s)}"])}
+    else:
+        fields = {"Channel": customer, "Context": spec.customer_first_context, "Exten": "s",
+                  "Priority": "1", "Variable": ",".join(variables)}
+    fields.update({"ChannelId": ref.uniqueid, "ActionID": ref.action_id,
+                   "Timeout": str(int(spec.ring_timeout_s * 1000))})
+    if spec.caller_id:
+        fields["CallerID"] = spec.caller_id
+    return fields
 
 
 class Dialer:
@@ -65,54 +91,50 @@ class Dialer:
         self.tz = center_tz
         self.free_agents = free_agents
         self.paused_by_surge = paused_by_surge
-        self.watched: dict[str, Watched] = {}  # by ChannelId
-        self._originating: set[str] = set()  # Originate replies still to come
+        self.attempts = at.Attempts(clock, reason_outcomes=settings.reason_outcomes,
+                                    cause_outcomes=settings.cause_outcomes)
+        # By ChannelId (the channel's Uniqueid): the daemon asks `uniqueid in watched`
+        # for every AMI message, so this is the machine's own dict, not a copy.
+        self.watched: Mapping[str, object] = self.attempts.watched
         self._tasks: set[asyncio.Task[None]] = set()
+        self._db_lock = asyncio.Lock()  # decisions reach the database in their order
+        self._timer: asyncio.TimerHandle | None = None
 
     # -- events (synchronous, from the daemon's message path) -----------------------
     def on_message(self, raw: RawMessage) -> None:
-        channel_id = raw.get("Uniqueid", "")
-        watched = self.watched.get(channel_id)
-        if watched is None:
+        """A wire message; only those of a followed channel are read at all."""
+        if raw.get("Uniqueid", "") not in self.watched:
             return
-        event = raw.get("Event", "")
-        if watched.agent_first:
-            self._agent_first_event(channel_id, watched, event, raw)
-        elif event == "Newstate" and raw.get("ChannelState") == "6":
-            if not watched.answered:
-                watched.answered = True
-                self._spawn(self._answered(channel_id, watched))
-        elif event == "AgentConnect":
-            watched.answered = True
-            watched.agent = raw.get("Interface")
-            self._spawn(self._agent_took(watched))
-        elif event == "Hangup":
-            with contextlib.suppress(ValueError):
-                watched.cause = int(raw.get("Cause", ""))
-            if channel_id in self._originating and not watched.answered:
-                return  # our Originate reply decides, with its Reason and this cause
-            self.watched.pop(channel_id, None)
-            self._spawn(self._ended(watched, reason=None))
+        try:
+            event = translate_callback(raw)
+        except MalformedEvent as exc:
+            log.warning("ami.malformed_event", error_id=exc.error_id, detail=str(exc))
+            return
+        if event is not None:
+            self.on_event(event)
 
-    def _agent_first_event(self, channel_id: str, watched: Watched, event: str,
-                           raw: RawMessage) -> None:
-        """Agent-first: the agent's channel dials the customer; DialEnd tells how."""
-        if event == "DialEnd":
-            status = raw.get("DialStatus", "")
-            if status == "ANSWER":
-                watched.answered = True
-                self._spawn(self._answered(channel_id, watched))
-            elif status:
-                reason = {"BUSY": 5, "CONGESTION": 8, "NOANSWER": 3}.get(status, 0)
-                self.watched.pop(channel_id, None)
-                self._spawn(self._ended(watched, reason=reason))
-        elif event == "Hangup":
-            if not watched.answered and channel_id in self._originating:
-                return  # the agent never picked up: the Originate reply says so
-            self.watched.pop(channel_id, None)
-            # Answered: the agent records the outcome.  Otherwise the agent's leg ended
-            # before the customer's Dial() reported anything: the call failed.
-            self._spawn(self._ended(watched, reason=None if watched.answered else 0))
+    def on_event(self, event: ev.CallbackEvent) -> None:
+        """A typed event of a followed channel (translate_callback's)."""
+        self._carry_out(self.attempts.handle(event))
+
+    def _carry_out(self, decisions: list[at.Decision]) -> None:
+        for decision in decisions:
+            self._spawn(self._apply(decision))
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        """Wake at the machine's next deadline (a reply's grace for the Hangup cause)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        deadline = self.attempts.next_deadline()
+        if deadline is not None:
+            delay = max(0.0, deadline - self.clock.now())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._deadline)
+
+    def _deadline(self) -> None:
+        self._timer = None
+        self._carry_out(self.attempts.tick())
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro)
@@ -124,7 +146,14 @@ class Dialer:
         if not task.cancelled() and task.exception() is not None:
             log.error("dialer.task_failed", exc_info=task.exception())
 
+    async def drain(self) -> None:
+        """Wait until every decision taken so far has reached the database."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -134,6 +163,7 @@ class Dialer:
     # -- the tick (APScheduler) ----------------------------------------------------
     async def tick(self) -> int:
         """Start whatever attempts may start now; returns how many were started."""
+        self._carry_out(self.attempts.tick())  # a late timer never holds a decision back
         if self.paused_by_surge() or not self.ami.connected:
             return 0
         now = self.clock.now()
@@ -191,36 +221,18 @@ class Dialer:
         return chosen
 
     async def _dial(self, contact: Any, campaign: Any, now: float) -> None:
-        s = self.settings
         channel_id = f"cb-{uuid.uuid4().hex}"
         action_id = f"cb-act-{uuid.uuid4().hex}"
         attempt_id = await asyncio.to_thread(self._store_dialing, contact, campaign, channel_id,
                                              action_id, now)
         if attempt_id is None:
             return  # someone else took it
-        bound = log.bind(campaign=campaign.id, attempt=attempt_id, uniqueid=channel_id,
-                         phone=mask(contact.phone))
-        customer = s.channel_template.format(number=contact.phone)
-        variables = [f"CC_ATTEMPT={attempt_id}", f"CC_CAMPAIGN={campaign.id}",
-                     f"CC_QUEUE={s.callback_queue}", f"CC_NUMBER={contact.phone}"]
-        if campaign.mode == "agent_first":
-            fields = {"Channel": campaign.agent_interface, "Context": s.agent_first_context,
-                      "Exten": "s", "Priority": "1",
-                      "Variable": ",".join([*variables, f"CC_CUSTOMER={customer}",
-                                            f"CC_RING_S={int(s.policy.ring_timeout_s)}"])}
-        else:
-            fields = {"Channel": customer, "Context": s.customer_first_context, "Exten": "s",
-                      "Priority": "1", "Variable": ",".join(variables)}
-        fields.update({"ChannelId": channel_id, "ActionID": action_id,
-                       "Timeout": str(int(s.policy.ring_timeout_s * 1000))})
-        if s.caller_id:
-            fields["CallerID"] = s.caller_id
-        self.watched[channel_id] = Watched(attempt_id, campaign.id, contact.phone,
-                                           agent=campaign.agent_interface,
-                                           agent_first=campaign.mode == "agent_first")
-        self._originating.add(channel_id)  # before any event of the channel can arrive
-        bound.info("callback.dialing", mode=campaign.mode)
-        self._spawn(self._originate(channel_id, fields))
+        ref = at.AttemptRef(attempt_id, campaign.id, channel_id, action_id, contact.phone,
+                            at.Mode(campaign.mode))
+        fields = originate_fields(OriginateSpec.of(self.settings), ref, campaign.agent_interface)
+        self.attempts.dialing(ref)  # before any event of the channel can arrive
+        _bound(ref).info("callback.dialing", mode=campaign.mode)
+        self._spawn(self._originate(ref, fields))
 
     def _store_dialing(self, contact: Any, campaign: Any, channel_id: str, action_id: str,
                        now: float) -> int | None:
@@ -236,111 +248,116 @@ class Dialer:
                 note="", agent_interface=campaign.agent_interface
             ).returning(m.Attempt.id)).scalar_one())
 
-    async def _originate(self, channel_id: str, fields: dict[str, str]) -> None:
-        """Send Originate; for a call that was not answered, this is the one place that
-        decides the outcome (Reason from the reply, cause from the Hangup if it came)."""
-        timeout = self.settings.policy.ring_timeout_s + 20
+    async def _originate(self, ref: at.AttemptRef, fields: dict[str, str]) -> None:
+        """Send Originate; its reply (OriginateResponse) goes to the machine like any event."""
+        timeout = self.settings.policy.ring_timeout_s + REPLY_MARGIN_S
         try:
             reply = await self.ami.originate(fields, timeout=timeout)
         except AmiError as exc:
-            # Unknown fate: left `dialing` for reconciliation, never re-sent.
-            self._originating.discard(channel_id)
-            log.warning("callback.originate_unknown", uniqueid=channel_id, error=str(exc))
+            # Unknown fate: left `dialing` for the channel's events or reconciliation,
+            # never re-sent.
+            _bound(ref).warning("callback.originate_unknown", error=str(exc))
+            self._carry_out(self.attempts.reply_lost(ref.uniqueid))
             return
-        result = next((msg for msg in reply if msg.get("Event") == "OriginateResponse"), None)
-        reason = int(result.get("Reason", "0")) if result is not None else 0
-        if reason == 4:
-            self._originating.discard(channel_id)
-            return  # answered: the channel's events tell the rest
-        watched = self.watched.get(channel_id)
-        if watched is not None and watched.cause is None:
-            await asyncio.sleep(0.5)  # give the Hangup, which carries the cause, a moment
-        self._originating.discard(channel_id)
-        watched = self.watched.pop(channel_id, None)
-        if watched is not None:
-            await self._ended(watched, reason=reason)
+        response: ev.OriginateResponded | None = None
+        for msg in reply:
+            try:
+                event = translate_callback(flatten(msg))
+            except MalformedEvent as exc:
+                _bound(ref).warning("ami.malformed_event", error_id=exc.error_id, detail=str(exc))
+                continue
+            if isinstance(event, ev.OriginateResponded):
+                response = event
+        if response is None:  # no usable OriginateResponse: it failed, as far as we know
+            response = ev.OriginateResponded(ref.action_id, ref.uniqueid, at.REASON_FAILED, "")
+        self.on_event(response)
 
-    async def _answered(self, channel_id: str, watched: Watched) -> None:
-        now = self.clock.now()
-        log.info("callback.answered", attempt=watched.attempt_id, uniqueid=channel_id)
-        await asyncio.to_thread(self._update_attempt, watched.attempt_id, status="answered",
-                                answered_at=now)
+    # -- carrying decisions out ----------------------------------------------------
+    async def _apply(self, d: at.Decision) -> None:
+        bound = _bound(d.ref)
+        async with self._db_lock:
+            match d:
+                case at.MarkAnswered():
+                    bound.info("callback.answered")
+                    await asyncio.to_thread(self._update_live, d.ref.attempt_id,
+                                            status="answered", answered_at=d.at)
+                case at.AgentTook():
+                    bound.info("callback.agent", agent=d.interface)
+                    await asyncio.to_thread(self._update_live, d.ref.attempt_id,
+                                            agent_interface=d.interface)
+                case at.AwaitAgentOutcome():
+                    bound.info("callback.ended", cause=d.cause)
+                    await asyncio.to_thread(self._answered_ended, d)
+                case at.RecordNetworkOutcome():
+                    bound.info("callback.not_connected", outcome=d.outcome.value,
+                               reason=d.reason, cause=d.cause)
+                    await asyncio.to_thread(self._network_outcome, d)
+                case at.MarkVanished():
+                    bound.warning("callback.reconciled_vanished")
+                    await asyncio.to_thread(self._vanished, d.ref.attempt_id)
+                case at.FollowedAgain():
+                    bound.info("callback.reconciled_live", answered=d.answered)
 
-    async def _agent_took(self, watched: Watched) -> None:
-        log.info("callback.agent", attempt=watched.attempt_id, agent=watched.agent)
-        await asyncio.to_thread(self._update_attempt, watched.attempt_id,
-                                agent_interface=watched.agent)
-
-    async def _ended(self, watched: Watched, reason: int | None) -> None:
-        now = self.clock.now()
-        if watched.answered:
-            # A conversation happened: the agent records the outcome and score.
-            await asyncio.to_thread(self._answered_ended, watched, now)
-            return
-        outcome = network_outcome(reason if reason is not None else 3, watched.cause,
-                                  self.settings.reason_outcomes, self.settings.cause_outcomes)
-        if outcome is None:
-            return
-        log.info("callback.not_connected", attempt=watched.attempt_id, outcome=outcome.value,
-                 cause=watched.cause, reason=reason)
-        await asyncio.to_thread(self._network_outcome, watched, outcome, now, reason)
-
-    def _update_attempt(self, attempt_id: int, **values: Any) -> None:
+    def _update_live(self, attempt_id: int, **values: Any) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(m.Attempt).where(m.Attempt.id == attempt_id).values(**values))
+            conn.execute(update(m.Attempt).where(m.Attempt.id == attempt_id,
+                                                 m.Attempt.status.in_(LIVE)).values(**values))
 
-    def _answered_ended(self, watched: Watched, now: float) -> None:
+    def _answered_ended(self, d: at.AwaitAgentOutcome) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(m.Attempt).where(m.Attempt.id == watched.attempt_id)
-                         .values(status="ended", ended_at=now, cause=watched.cause))
+            conn.execute(update(m.Attempt).where(m.Attempt.id == d.ref.attempt_id)
+                         .values(status="ended", ended_at=d.at, cause=d.cause))
             conn.execute(update(m.Contact).where(
                 m.Contact.id == select(m.Attempt.contact_id)
-                .where(m.Attempt.id == watched.attempt_id).scalar_subquery(),
+                .where(m.Attempt.id == d.ref.attempt_id).scalar_subquery(),
                 m.Contact.status == "dialing").values(status="awaiting_outcome"))
 
-    def _network_outcome(self, watched: Watched, outcome: Outcome, now: float,
-                         reason: int | None) -> None:
+    def _network_outcome(self, d: at.RecordNetworkOutcome) -> None:
         with self.engine.begin() as conn:
-            attempt = conn.execute(select(m.Attempt.status, m.Attempt.outcome)
-                                   .where(m.Attempt.id == watched.attempt_id)).one()
+            attempt = conn.execute(select(m.Attempt.outcome)
+                                   .where(m.Attempt.id == d.ref.attempt_id)).one()
             if attempt.outcome is not None:
-                return  # already recorded (Hangup and OriginateResponse both report)
-            conn.execute(update(m.Attempt).where(m.Attempt.id == watched.attempt_id)
-                         .values(reason=reason, cause=watched.cause, ended_at=now))
-        service.record_outcome(self.engine, watched.attempt_id, outcome, now,
+                return  # already recorded (by a person, or before a restart)
+            conn.execute(update(m.Attempt).where(m.Attempt.id == d.ref.attempt_id)
+                         .values(reason=d.reason, cause=d.cause, ended_at=d.at))
+        service.record_outcome(self.engine, d.ref.attempt_id, d.outcome, d.at,
                                self.settings.policy)
-
-    # -- reconciliation ------------------------------------------------------------
-    async def reconcile(self) -> None:
-        """On every (re)connect: attempts left `dialing` are matched to live channels."""
-        pending = await asyncio.to_thread(self._dialing_attempts)
-        if not pending:
-            return
-        reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
-        live = {raw.get("Uniqueid"): raw.get("ChannelState")
-                for raw in (flatten(msg) for msg in reply) if raw.get("Event") == "CoreShowChannel"}
-        for attempt in pending:
-            if attempt.channel_id in live:
-                # Up (6) means the customer answered while we were away.
-                answered = attempt.status == "answered" or live[attempt.channel_id] == "6"
-                self.watched.setdefault(attempt.channel_id, Watched(
-                    attempt.id, attempt.campaign_id, attempt.phone, answered=answered))
-                log.info("callback.reconciled_live", attempt=attempt.id,
-                         uniqueid=attempt.channel_id)
-            elif attempt.channel_id not in self.watched:
-                await asyncio.to_thread(self._vanished, attempt.id)
-                log.warning("callback.reconciled_vanished", attempt=attempt.id,
-                            uniqueid=attempt.channel_id)
-
-    def _dialing_attempts(self) -> list[Any]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(select(m.Attempt).where(m.Attempt.status.in_(LIVE))).all())
 
     def _vanished(self, attempt_id: int) -> None:
         """The call ended while we were away: its outcome is unknown; a person decides."""
         with self.engine.begin() as conn:
-            conn.execute(update(m.Attempt).where(m.Attempt.id == attempt_id)
-                         .values(status="unknown"))
-            conn.execute(update(m.Contact).where(
-                m.Contact.id == select(m.Attempt.contact_id).where(m.Attempt.id == attempt_id)
-                .scalar_subquery()).values(status="review"))
+            # Only if still under way: an outcome written meanwhile stands.
+            changed = conn.execute(update(m.Attempt).where(
+                m.Attempt.id == attempt_id, m.Attempt.status.in_(LIVE)).values(status="unknown"))
+            if changed.rowcount:
+                conn.execute(update(m.Contact).where(
+                    m.Contact.id == select(m.Attempt.contact_id)
+                    .where(m.Attempt.id == attempt_id).scalar_subquery()).values(status="review"))
+
+    # -- reconciliation ------------------------------------------------------------
+    async def reconcile(self) -> None:
+        """On every (re)connect: attempts left under way are matched to live channels."""
+        pending = await asyncio.to_thread(self._pending_attempts)
+        if not pending:
+            return
+        reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
+        # A malformed entry raises (an AmiError): the session is retried, rather than an
+        # attempt whose entry we could not read being taken for vanished.
+        live = live_channels([flatten(msg) for msg in reply])
+        self._carry_out(self.attempts.reconcile(pending, live))
+
+    def _pending_attempts(self) -> list[at.Pending]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(m.Attempt.id, m.Attempt.campaign_id, m.Attempt.channel_id,
+                       m.Attempt.action_id, m.Attempt.phone, m.Attempt.status, m.Campaign.mode)
+                .join(m.Campaign, m.Campaign.id == m.Attempt.campaign_id)
+                .where(m.Attempt.status.in_(LIVE))).all()
+        return [at.Pending(at.AttemptRef(r.id, r.campaign_id, r.channel_id, r.action_id, r.phone,
+                                         at.Mode(r.mode)), answered=r.status == "answered")
+                for r in rows]
+
+
+def _bound(ref: at.AttemptRef) -> Any:
+    return log.bind(attempt=ref.attempt_id, campaign=ref.campaign_id, uniqueid=ref.uniqueid,
+                    phone=mask(ref.phone))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.domain.phone import normalise
+from callcenter.errors import UnreadableFile
 
 COLUMNS = {
     "name": ("姓名", "客户姓名", "name", "customer"),
@@ -39,10 +40,6 @@ class ContactRow:
 class ImportReport:
     good: list[ContactRow] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)
-
-
-class UnreadableFile(ValueError):
-    error_id = "import.unreadable"
 
 
 def read_table(path: Path) -> list[list[Any]]:

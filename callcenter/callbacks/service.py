@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from callcenter.alerts import store as alerts
+from callcenter.alerts import service as alerts
 from callcenter.callbacks.importer import ImportReport, parse_contacts, read_table
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.calendar import WorkCalendar, deadline_for
@@ -24,13 +24,9 @@ from callcenter.domain.callbacks import (
     after_outcome,
 )
 from callcenter.domain.phone import normalise
-from callcenter.errors import CallcenterError
+from callcenter.errors import CampaignError
 from callcenter.store import models as m
 from callcenter.store.upsert import insert_for
-
-
-class CampaignError(CallcenterError):
-    error_id = "campaign.invalid"
 
 
 @dataclass(frozen=True)
@@ -290,6 +286,43 @@ def report(engine: Engine, campaign_id: int, now: float, tz: ZoneInfo) -> dict[s
     }
 
 
-__all__ = ["CampaignError", "NewCampaign", "add_contact", "add_from_tickets",
-           "campaigns", "create_campaign", "dnc_add", "dnc_remove", "import_file",
-           "record_outcome", "report", "set_status"]
+def attempts(engine: Engine, tz: ZoneInfo, campaign_id: int | None,
+             limit: int = 200) -> list[dict[str, Any]]:
+    query = select(m.Attempt).order_by(m.Attempt.id.desc()).limit(limit)
+    if campaign_id:
+        query = query.where(m.Attempt.campaign_id == campaign_id)
+    with engine.connect() as conn:
+        return [{"id": a.id, "campaign": a.campaign_id, "contact": a.contact_id,
+                 "phone": a.phone, "status": a.status, "outcome": a.outcome,
+                 "score": a.score, "agent": a.agent_interface, "reason": a.reason,
+                 "cause": a.cause, "started_at": _iso(a.started_at, tz)}
+                for a in conn.execute(query)]
+
+
+def dnc_list(engine: Engine, tz: ZoneInfo) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [{"phone": d.phone, "reason": d.reason, "added_at": _iso(d.added_at, tz)}
+                for d in conn.execute(select(m.DoNotCall).order_by(m.DoNotCall.added_at))]
+
+
+def latest_attempt(engine: Engine, phone: str) -> dict[str, Any] | None:
+    """The newest attempt to this number, with its contact: what the desk shows."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(m.Attempt.id, m.Attempt.outcome, m.Attempt.score, m.Contact.name,
+                   m.Contact.note, m.Contact.member, m.Contact.attempts,
+                   m.Campaign.name.label("campaign"))
+            .join(m.Contact, m.Contact.id == m.Attempt.contact_id)
+            .join(m.Campaign, m.Campaign.id == m.Attempt.campaign_id)
+            .where(m.Attempt.phone == phone)
+            .order_by(m.Attempt.started_at.desc()).limit(1)).one_or_none()
+    if row is None:
+        return None
+    return {"attempt_id": row.id, "campaign": row.campaign, "name": row.name,
+            "note": row.note, "member": row.member, "attempts": row.attempts,
+            "outcome": row.outcome, "score": row.score,
+            "outcomes": [o.value for o in Outcome if o is not Outcome.FAILED]}
+
+
+def _iso(at: float | None, tz: ZoneInfo) -> str | None:
+    return None if at is None else datetime.fromtimestamp(at, tz).isoformat(timespec="seconds")

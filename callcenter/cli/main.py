@@ -1,4 +1,4 @@
-"""`callcenter`: run the daemon, migrate the database, and read the live state.
+"""`callcenter`: run the daemon, migrate the database, and every feature's commands.
 
 Exit status: 0 ok, 1 runtime failure, 2 bad configuration or usage.
 """
@@ -11,25 +11,24 @@ import json
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from callcenter import __version__, logs
-from callcenter.cli import campaigns as campaigns_cli
-from callcenter.cli import users as users_cli
+from callcenter.cli.context import CliContext
 from callcenter.config import Config, load
-from callcenter.errors import CallcenterError, ConfigError, SchemaOutOfDate
-from callcenter.store import db, queries
-
-READERS: dict[str, Callable[[Any, Config, argparse.Namespace], list[dict[str, Any]]]] = {
-    "queues": lambda engine, cfg, _a: queries.queues(engine, time.time(), cfg.timezone),
-    "agents": lambda engine, cfg, _a: queries.agents(engine, time.time(), cfg.timezone),
-    "tickets": lambda engine, cfg, a: queries.tickets(engine, cfg.timezone, a.limit),
-    "violations": lambda engine, cfg, a: queries.violations(engine, cfg.timezone, a.limit),
-}
+from callcenter.core.feature import Command
+from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
+from callcenter.errors import CallcenterError, ConfigError
+from callcenter.features import FEATURES
+from callcenter.store import db
 
 
-def build_parser() -> argparse.ArgumentParser:
+def commands() -> dict[str, Command]:
+    return {c.name: c for f in FEATURES for c in f.commands()}
+
+
+def build_parser(known: dict[str, Command]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="TOML settings file (default: $CALLCENTER_CONFIG)")
     parser.add_argument("--version", action="version", version=__version__)
@@ -37,41 +36,45 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the daemon in the foreground")
     db_parser = sub.add_parser("db", help="database schema")
     db_parser.add_argument("action", choices=["upgrade", "current"])
-    for name in READERS:
-        reader = sub.add_parser(name, help=f"show {name}")
-        reader.add_argument("--json", action="store_true", help="a JSON array of objects")
-        reader.add_argument("--limit", type=int, default=50)
-    campaigns_cli.add_parsers(sub)
-    users_cli.add_parsers(sub)
+    for command in known.values():
+        own = sub.add_parser(command.name, help=command.help)
+        command.arguments(own)
+        for each in [own, *_children(own)]:
+            each.add_argument("--json", action="store_true", help="a JSON array or object")
     return parser
 
 
+def _children(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices.values())
+    return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    known = commands()
+    args = build_parser(known).parse_args(argv)
     try:
         config = load(args.config)
     except ConfigError as exc:
         print(f"callcenter: configuration error: {exc} [{exc.error_id}]", file=sys.stderr)
         return 2
-    logs.configure(config.log_level)
+    logs.configure(config.get(LogSettings).level.upper())
     try:
         if args.command == "run":
             return _run(config)
+        url = config.get(DatabaseSettings).url
         if args.command == "db":
-            return _db(config, args.action)
-        if args.command in READERS:
-            return _read(config, args)
-        engine = db.engine_for(config.database_url)
-        db.require_current(engine, config.database_url)
-        if args.command == "users":
-            result = users_cli.run(args, engine)
+            return _db(url, args.action)
+        engine = db.engine_for(url)
+        db.require_current(engine, url)
+        ctx = CliContext(config, engine, config.get(CenterSettings).tz, time.time())
+        result = known[args.command].run(args, ctx)
+        if args.json or not isinstance(result, list):
+            print(json.dumps(result, ensure_ascii=False, indent=1))
         else:
-            result = campaigns_cli.run(args.command, args, engine, config)
-        campaigns_cli.print_result(result, getattr(args, "json", False), render_table)
+            print(render_table(result))
         return 0
-    except SchemaOutOfDate as exc:
-        print(f"callcenter: {exc} [{exc.error_id}]", file=sys.stderr)
-        return 1
     except CallcenterError as exc:
         print(f"callcenter: {exc} [{exc.error_id}]", file=sys.stderr)
         return 1
@@ -87,24 +90,11 @@ def _run(config: Config) -> int:
     return 0
 
 
-def _db(config: Config, action: str) -> int:
+def _db(url: str, action: str) -> int:
     if action == "upgrade":
-        revision = db.upgrade(config.database_url)
-        print(f"database at revision {revision}")
+        print(f"database at revision {db.upgrade(url)}")
     else:
-        engine = db.engine_for(config.database_url)
-        print(db.current_revision(engine) or "empty")
-    return 0
-
-
-def _read(config: Config, args: argparse.Namespace) -> int:
-    engine = db.engine_for(config.database_url)
-    db.require_current(engine, config.database_url)
-    rows = READERS[args.command](engine, config, args)
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
-    else:
-        print(render_table(rows))
+        print(db.current_revision(db.engine_for(url)) or "empty")
     return 0
 
 

@@ -1,5 +1,6 @@
-"""Typed inbound events: what the tracker understands.  The AMI boundary
-(callcenter.ami.translate) is the only place that builds them from wire messages."""
+"""Typed AMI facts: what the tracker and the callback attempts understand.  The AMI
+boundary (callcenter.ami.translate) is the only place that builds them from wire
+messages."""
 
 from __future__ import annotations
 
@@ -130,6 +131,46 @@ class QueueSnapshot:
     waiting: tuple[WaitingEntry, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelStateChanged:
+    """Newstate: a channel's state moved; 6 (AST_STATE_UP) means it was answered."""
+
+    uniqueid: str
+    state: int
+
+
+@dataclass(frozen=True, slots=True)
+class DialEnded:
+    """DialEnd: how a Dial() ended (ANSWER, BUSY, CONGESTION, NOANSWER, CANCEL, ...).
+
+    An Originate's own dial has no calling channel: then `uniqueid` is empty."""
+
+    uniqueid: str
+    dest_uniqueid: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateResponded:
+    """OriginateResponse: how an async Originate ended.  It comes back in the reply
+    list of the Originate action (matched by ActionID), and to other sessions as an
+    event.  `reason` is the AST_CONTROL_* frame that ended the dialing (4: answered)."""
+
+    action_id: str
+    uniqueid: str
+    reason: int
+    response: str  # Success | Failure
+
+
+@dataclass(frozen=True, slots=True)
+class LiveChannel:
+    """One CoreShowChannel entry of a CoreShowChannels reply: a channel alive now."""
+
+    uniqueid: str
+    state: int
+    bridge_id: str = ""  # set while the channel is bridged to another (talking)
+
+
 Event = (
     CallerJoined
     | CallerLeft
@@ -142,4 +183,14 @@ Event = (
     | MemberUpdated
     | MemberRemoved
     | QueueSnapshot
+)
+
+# What a callback attempt is followed by: its channel's life, and the Originate reply.
+CallbackEvent = (
+    ChannelStateChanged
+    | DialEnded
+    | OriginateResponded
+    | AgentConnected
+    | ChannelHungUp
+    | LiveChannel
 )

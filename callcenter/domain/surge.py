@@ -23,6 +23,23 @@ class SurgeLevel(IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SurgeState:
+    """The surge level as the CLI and the wallboard banner show it."""
+
+    level: SurgeLevel
+    since: float | None
+    waiting: int
+
+    @property
+    def callbacks_paused(self) -> bool:
+        return self.level >= SurgeLevel.LEVEL_1
+
+    def view(self) -> dict[str, object]:
+        return {"level": self.level.name.lower(), "since": self.since, "waiting": self.waiting,
+                "callbacks_paused": self.callbacks_paused}
+
+
+@dataclass(frozen=True, slots=True)
 class SurgeSettings:
     level1_threshold: int = 8
     level1_inclusive: bool = False  # the owner asks for "more than 8"

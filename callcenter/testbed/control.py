@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
-from callcenter.ami.client import AmiClient, AmiSettings, RawMessage
+from callcenter.ami.client import AmiClient, RawMessage
+from callcenter.ami.settings import AmiSettings
 from callcenter.testbed.asterisk import ADMIN_SECRET, ADMIN_USER, TestBed
 
 SHIPPED_QUEUES = ("support", "complaints", "callback")  # dialplan/queues.conf

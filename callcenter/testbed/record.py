@@ -13,7 +13,8 @@ import json
 import sys
 import time
 
-from callcenter.ami.client import AmiClient, AmiSettings, RawMessage
+from callcenter.ami.client import AmiClient, RawMessage
+from callcenter.ami.settings import AmiSettings
 from callcenter.testbed.asterisk import DAEMON_SECRET, DAEMON_USER, PROJECT_DIR, TestBed
 from callcenter.testbed.control import Controller
 from callcenter.testbed.scenarios import SCENARIOS, Scenario

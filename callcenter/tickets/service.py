@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
-from callcenter.alerts import store as alerts
+from callcenter.alerts import service as alerts
 from callcenter.domain import ticket_rules as tr
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.phone import normalise
 from callcenter.errors import InvalidInput, NotFound
+from callcenter.inbound.service import iso
 from callcenter.store import models as m
 
 AGENT_FIELDS = frozenset({"category", "content", "address", "resolution", "priority", "mood",
@@ -172,3 +174,32 @@ def check_overdue(engine: Engine, rules: tr.TicketRules, now: float) -> list[Ale
             if a.cleared_at is None and key not in late:
                 changed.append(alerts.clear_alert(conn, a.id, now))
     return [c for c in changed if c is not None]
+
+
+def table(engine: Engine, tz: ZoneInfo, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest tickets as the CLI lists them."""
+    with Session(engine) as s:
+        rows = s.scalars(select(m.Ticket).order_by(m.Ticket.opened_at.desc(), m.Ticket.id.desc())
+                         .limit(limit)).all()
+        parts: dict[int, list[str]] = {}
+        for p in s.scalars(select(m.TicketParticipant)
+                           .where(m.TicketParticipant.ticket_id.in_([t.id for t in rows]))
+                           .order_by(m.TicketParticipant.joined_at)):
+            parts.setdefault(p.ticket_id, []).append(p.agent_name)
+        return [{
+            "id": t.id,
+            "linkedid": t.linkedid,
+            "caller_number": t.caller_phone,
+            "customer_id": t.customer_id,
+            "calls_last_7d": t.calls_last_window,
+            "agent": t.owner_name,
+            "participants": parts.get(t.id, [t.owner_name]),
+            "queue": t.queue,
+            "opened_at": iso(t.opened_at, tz),
+            "hold_s": t.hold_s,
+            "ring_s": round(t.ring_s, 1),
+            "late_answer": t.late_answer,
+            "talk_s": t.talk_s,
+            "hangup_by": t.hangup_by,
+            "status": t.status,
+        } for t in rows]

@@ -1,4 +1,5 @@
-"""The FastAPI application: routers, error translation, security headers."""
+"""The FastAPI application the core owns: error translation, security headers and
+the static files.  Features add their routes to it; the web feature serves it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callcenter import __version__
 from callcenter.errors import LoginThrottled, WebError
-from callcenter.web import api_board, api_session, api_tickets, pages, stream
-from callcenter.web.context import WebContext
+from callcenter.web.pages import STATIC_DIR
 
 # Everything the pages load comes from this server: no inline script, no CDN.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -52,15 +52,12 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def create_app(ctx: WebContext) -> FastAPI:
+def create_app() -> FastAPI:
     app = FastAPI(title="callcenter", version=__version__,
                   description="Live queues, agents, tickets and alerts of the call center. "
                   "Errors are JSON {error, detail}; `error` is a stable id.",
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
-    app.state.ctx = ctx
     app.add_exception_handler(WebError, _web_error)
     app.add_middleware(SecurityHeaders)
-    for module in (api_session, api_board, api_tickets, stream, pages):
-        app.include_router(module.router)
-    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

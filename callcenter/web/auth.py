@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
+from callcenter.domain.live_view import LiveView
 from callcenter.domain.phone import mask, normalise
 from callcenter.errors import CsrfRejected, Forbidden, NotSignedIn
 from callcenter.users.service import Session, find_session
@@ -68,9 +70,10 @@ async def supervisor(session: SignedIn) -> Session:
 Supervisor = Annotated[Session, Depends(supervisor)]
 
 
-def current_number(ctx: WebContext, session: Session) -> str | None:
-    call = ctx.live.call_of(session.user.member_interface)
-    return normalise(call["caller_number"]) if call else None
+def current_number(tracker: LiveView, session: Session) -> str | None:
+    """The number of the caller this user is talking to now (agents only)."""
+    call = tracker.current_call(session.user.member_interface or "")
+    return normalise(call.caller_number) if call else None
 
 
 def shown_number(number: str, session: Session, current: str | None) -> str:
@@ -78,3 +81,16 @@ def shown_number(number: str, session: Session, current: str | None) -> str:
     if session.user.is_supervisor or (current is not None and normalise(number) == current):
         return number
     return mask(number)
+
+
+def language(request: Request, default: str) -> str:
+    chosen = request.query_params.get("lang") or request.cookies.get("cc_lang")
+    return chosen if chosen in ("zh-CN", "en") else default
+
+
+def issue_login_csrf(response: Response, secure: bool) -> str:
+    token = secrets.token_urlsafe(24)
+    # Readable by the login page's script (double-submit), useless to other sites.
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=False, samesite="strict",
+                        secure=secure, path="/")
+    return token

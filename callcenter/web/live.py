@@ -1,5 +1,6 @@
-"""From the daemon's outcomes and alert transitions to push messages: figures for
-supervisors, and each agent's own call, to that agent alone."""
+"""From the daemon's outcomes, alert transitions and surge changes to push messages:
+figures for supervisors, and each agent's own call, to that agent alone.  Whose call
+is whose is the tracker's to know: this feed only reads it."""
 
 from __future__ import annotations
 
@@ -9,42 +10,45 @@ from typing import Any
 
 from callcenter.domain import outcomes as oc
 from callcenter.domain.alerts import AlertTransition
+from callcenter.domain.live_view import ActiveCall, LiveView
+from callcenter.domain.surge import SurgeLevel, SurgeState
 from callcenter.domain.wallboard import Wallboard
 from callcenter.web.hub import Hub
 
+NORMAL = SurgeState(SurgeLevel.NORMAL, None, 0)  # until the surge monitor says otherwise
+
+
+def call_view(call: ActiveCall) -> dict[str, Any]:
+    """A call as the agent desk shows it."""
+    return {"linkedid": call.linkedid, "uniqueid": call.uniqueid, "queue": call.queue,
+            "caller_number": call.caller_number, "owner": call.owner.interface,
+            "owner_name": call.owner.name, "late_answer": call.late_answer,
+            "ring_s": round(call.ring_s, 1), "hold_s": round(call.hold_s, 1),
+            "at": call.answered_at}
+
 
 class LiveFeed:
-    def __init__(self, hub: Hub, wallboard: Wallboard, *, surge: dict[str, Any],
-                 thresholds: dict[str, Any]) -> None:
+    def __init__(self, hub: Hub, wallboard: Wallboard, tracker: LiveView, *,
+                 thresholds: dict[str, Any],
+                 surge: SurgeState = NORMAL) -> None:
         self.hub = hub
         self.wallboard = wallboard
+        self.tracker = tracker
         self.surge = surge
         self.thresholds = thresholds
-        self.calls_by_linkedid: dict[str, dict[str, Any]] = {}
-        self.current_call: dict[str, str] = {}  # agent interface -> linkedid
-
-    def call_of(self, interface: str | None) -> dict[str, Any] | None:
-        linkedid = self.current_call.get(interface or "")
-        return None if linkedid is None else self.calls_by_linkedid.get(linkedid)
 
     def on_outcomes(self, outcomes: Sequence[oc.Outcome]) -> None:
         changes = self.wallboard.apply(outcomes)
         for o in outcomes:
-            if isinstance(o, oc.TicketOpened):
-                call: dict[str, Any] = {
-                    "linkedid": o.linkedid, "uniqueid": o.uniqueid, "queue": o.queue,
-                    "caller_number": o.caller_number, "owner": o.owner.interface,
-                    "owner_name": o.owner.name, "late_answer": o.late_answer,
-                    "ring_s": round(o.ring_s, 1), "hold_s": round(o.hold_s, 1), "at": o.at}
-                self.calls_by_linkedid[o.linkedid] = call
-                self._connect(o.owner.interface, call)
-            elif isinstance(o, oc.TicketParticipantAdded):
-                joined = self.calls_by_linkedid.get(o.linkedid)
-                if joined is not None:  # a transfer: the ticket follows the caller
-                    self._connect(o.agent.interface, joined)
+            if isinstance(o, oc.TicketOpened | oc.TicketParticipantAdded):
+                # A new call, or a transfer: the ticket follows the caller.
+                agent = o.owner if isinstance(o, oc.TicketOpened) else o.agent
+                call = self.tracker.current_call(agent.interface)
+                if call is not None and call.linkedid == o.linkedid:
+                    self.hub.to_agent(agent.interface, "call", call_view(call))
             elif isinstance(o, oc.CallCompleted):
-                if self.current_call.get(o.agent.interface) == o.linkedid:
-                    self._release(o.agent.interface)
+                now_on = self.tracker.current_call(o.agent.interface)
+                if now_on is None or now_on.linkedid == o.linkedid:  # not a late report
                     self.hub.to_agent(o.agent.interface, "call_ended",
                                       {"linkedid": o.linkedid, "talk_s": round(o.talk_s, 1)})
             elif isinstance(o, oc.ViolationRaised):
@@ -61,25 +65,14 @@ class LiveFeed:
         for at, waiting in changes.points:
             self.hub.to_supervisors("point", {"at": at, "waiting": waiting})
 
-    def _connect(self, interface: str, call: dict[str, Any]) -> None:
-        if self.current_call.get(interface) != call["linkedid"]:
-            self._release(interface)  # a completion we never heard of (link down) ends here
-        self.current_call[interface] = call["linkedid"]
-        self.hub.to_agent(interface, "call", call)
-
-    def _release(self, interface: str) -> None:
-        """The agent is off this call; the call is forgotten once nobody is on it."""
-        linkedid = self.current_call.pop(interface, None)
-        if linkedid is not None and linkedid not in self.current_call.values():
-            self.calls_by_linkedid.pop(linkedid, None)
-
     def on_alerts(self, transitions: Sequence[AlertTransition]) -> None:
         for t in transitions:
             self.hub.to_supervisors("alert", {**asdict(t), "change": t.change.value})
 
-    def on_surge(self, surge: dict[str, Any]) -> None:
-        self.surge = surge
-        self.hub.to_supervisors("surge", surge)
+    def on_surge(self, states: Sequence[SurgeState]) -> None:
+        self.surge = states[-1]
+        self.hub.to_supervisors("surge", self.surge.view())
 
     def snapshot(self) -> dict[str, Any]:
-        return {**self.wallboard.snapshot(), "surge": self.surge, "thresholds": self.thresholds}
+        return {**self.wallboard.snapshot(), "surge": self.surge.view(),
+                "thresholds": self.thresholds}

@@ -9,8 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from callcenter.web.api_session import issue_login_csrf, language
-from callcenter.web.auth import SESSION_COOKIE, context
+from callcenter.web.auth import SESSION_COOKIE, context, issue_login_csrf, language
 
 STATIC_DIR = Path(str(files("callcenter.web") / "static"))
 PAGES = ("login", "wallboard", "desk", "tickets", "manage")

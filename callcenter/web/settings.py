@@ -1,37 +1,27 @@
-"""The web section of the settings, as a typed value."""
+"""The `[web]` section, as a typed value."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from callcenter.config import Config
-from callcenter.domain.ticket_rules import TicketRules
+from callcenter.checks import one_of, port, positive
+from callcenter.config import setting
 
 
 @dataclass(frozen=True, slots=True)
 class WebSettings:
+    SECTION: ClassVar[str] = "web"
     enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = 8080
-    session_s: float = 12 * 3600.0
-    secure_cookies: bool = False
-    login_max_failures: int = 5
-    login_lockout_s: float = 300.0
-    default_language: str = "zh-CN"
-    client_queue_max: int = 1000
+    host: str = "127.0.0.1"  # put a TLS reverse proxy in front to serve other machines
+    port: int = setting(8080, port)
+    session_hours: float = setting(12.0, positive)
+    secure_cookies: bool = False  # set true behind HTTPS
+    login_max_failures: int = setting(5, positive)
+    login_lockout_s: float = setting(300.0, positive)
+    default_language: str = setting("zh-CN", one_of("zh-CN", "en"))
+    client_queue_max: int = setting(1000, positive)
 
-
-def web_settings(config: Config) -> WebSettings:
-    w = config.web
-    return WebSettings(enabled=w["enabled"], host=w["host"], port=w["port"],
-                       session_s=w["session_hours"] * 3600.0, secure_cookies=w["secure_cookies"],
-                       login_max_failures=w["login_max_failures"],
-                       login_lockout_s=w["login_lockout_s"],
-                       default_language=w["default_language"],
-                       client_queue_max=w["client_queue_max"])
-
-
-def ticket_rules(config: Config) -> TicketRules:
-    t = config.tickets
-    return TicketRules(complaint_callback=t["complaint_callback"],
-                       dispatch_accept_s=t["dispatch_accept_s"], review_s=t["review_s"])
+    @property
+    def session_s(self) -> float:
+        return self.session_hours * 3600.0

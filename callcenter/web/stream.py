@@ -11,11 +11,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from callcenter.alerts import store as alerts
+from callcenter.alerts import service as alerts
 from callcenter.users.service import Session
 from callcenter.web.auth import SignedIn, context
 from callcenter.web.context import WebContext
 from callcenter.web.hub import Subscriber
+from callcenter.web.live import call_view
 
 router = APIRouter(prefix="/api", tags=["push"])
 KEEPALIVE_S = 15.0
@@ -33,8 +34,9 @@ async def _snapshot(ctx: WebContext, session: Session) -> dict[str, Any]:
         return await wallboard_snapshot(ctx)
     interface = session.user.member_interface or ""
     agent = ctx.live.wallboard.agents.get(interface)
-    return {"me": agent.view() if agent else None, "call": ctx.live.call_of(interface),
-            "now": ctx.clock.now()}
+    call = ctx.tracker.current_call(interface)
+    return {"me": agent.view() if agent else None,
+            "call": call_view(call) if call else None, "now": ctx.clock.now()}
 
 
 def _frame(event: str, data: str) -> str:

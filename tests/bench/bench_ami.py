@@ -20,7 +20,7 @@ from pathlib import Path
 from panoramisk import Manager
 
 from callcenter import logs
-from callcenter.ami.client import AmiSettings, RawMessage
+from callcenter.ami.client import RawMessage
 from callcenter.config import load
 from callcenter.daemon import Daemon
 from callcenter.store import db
@@ -102,9 +102,10 @@ async def whole_daemon(blob: bytes, count: int, workdir: Path) -> tuple[float, f
     url = f"sqlite:///{workdir}/bench.db"
     db.upgrade(url)
     config = load(None, environ={"CALLCENTER__DATABASE__URL": url,
-                                 "CALLCENTER__LOG__LEVEL": "WARNING"})
-    config = type(config)(**{**config.__dict__,
-                             "ami": AmiSettings(port=port, username="cc", secret=fake.secret)})
+                                 "CALLCENTER__LOG__LEVEL": "WARNING",
+                                 "CALLCENTER__AMI__PORT": str(port),
+                                 "CALLCENTER__AMI__USERNAME": "cc",
+                                 "CALLCENTER__AMI__SECRET": fake.secret})
     daemon = _BenchDaemon(config)
     daemon.done = asyncio.Event()
     task = asyncio.create_task(daemon.run())
@@ -117,7 +118,8 @@ async def whole_daemon(blob: bytes, count: int, workdir: Path) -> tuple[float, f
     await fake.stop()
     if not flushed_ok:
         raise RuntimeError("the store writer did not catch up")
-    return count / handled, count / persisted, daemon.events_handled
+    tracked = sum(getattr(h, "events_handled", 0) for h in daemon.handlers)
+    return count / handled, count / persisted, tracked
 
 
 async def main(repeat: int, rounds: int) -> None:

@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 
 from callcenter import logs
-from callcenter.ami.client import AmiClient, AmiSettings
+from callcenter.ami.client import AmiClient
+from callcenter.ami.settings import AmiSettings
 from callcenter.callbacks.dialer import Dialer
-from callcenter.callbacks.settings import callback_settings
+from callcenter.callbacks.settings import CallbacksSection, callback_settings
 from callcenter.config import load
 from callcenter.daemon import SystemClock
 from callcenter.store import db
@@ -59,7 +60,7 @@ def main(contacts: int, batches: int) -> None:
         url = build(Path(tmp) / "bench.db", contacts)
         built = time.perf_counter() - started
         config = load(None, environ={"CALLCENTER__DATABASE__URL": url})
-        settings = callback_settings(config)
+        settings = callback_settings(config.get(CallbacksSection), TZ)
         engine = db.engine_for(url)
         dialer = Dialer(engine, AmiClient(AmiSettings(), on_message=lambda _m: None),
                         settings=settings, clock=SystemClock(), center_tz=TZ,

@@ -77,9 +77,11 @@ import httpx
 
 from callcenter.ami.translate import translate
 from callcenter.config import Config, load
+from callcenter.core.settings import CenterSettings
 from callcenter.domain.clock import ManualClock
 from callcenter.domain.tracker import Tracker
 from callcenter.domain.wallboard import Wallboard
+from callcenter.inbound.settings import RulesSettings, StorageSettings, ring_rules
 from callcenter.store import db
 from callcenter.users.service import add_user
 from callcenter.web.hub import Hub
@@ -176,10 +178,11 @@ class _Recorder(Hub):
 def expected_pushes(schedule: list[Scheduled], config: Config, tail_s: float) -> Expected:
     base = time.time()
     clock = ManualClock(base)
-    tracker = Tracker(config.rules, clock)
+    rules = ring_rules(config.get(RulesSettings), config.get(StorageSettings))
+    tracker = Tracker(rules, clock)
     hub = _Recorder(clock, base)
-    live = LiveFeed(hub, Wallboard(config.timezone, clock, config.rules.sample_interval_s),
-                    surge={}, thresholds={})
+    live = LiveFeed(hub, Wallboard(config.get(CenterSettings).tz, clock, rules.sample_interval_s),
+                    tracker, thresholds={})
 
     def run_timers(upto: float) -> None:  # as callcenter.domain.replay does
         hub.cause = None

@@ -11,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callcenter.domain import outcomes as oc
-from callcenter.store import db, queries
+from callcenter.inbound import service as queries
+from callcenter.store import db
 from callcenter.store import models as m
 from callcenter.store.writer import StoreWriter
+from callcenter.tickets import service as ticket_service
 from tests.replay import T0, load, run
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -45,7 +47,7 @@ def test_everything_written_once_even_when_replayed_twice(db_url: str) -> None:
     assert _count(db_url, m.TicketParticipant) == 5  # 4 owners + bob after the transfer
     engine = db.engine_for(db_url)
     now = T0 + 60
-    tickets = {t["caller_number"]: t for t in queries.tickets(engine, TZ)}
+    tickets = {t["caller_number"]: t for t in ticket_service.table(engine, TZ)}
     late = tickets["13900139000"]  # +86 prefix normalised
     assert late["late_answer"] is True and late["agent"] == "alice" and late["ring_s"] == 16
     assert late["talk_s"] == pytest.approx(6, abs=1) and late["hangup_by"] == "caller"
@@ -74,7 +76,7 @@ def test_repeat_caller_count_and_customer_lookup(db_url: str) -> None:
                                     "linkedid": "again", "at": o.at + 2 * 86400}))
     _write(db_url, later)
     engine = db.engine_for(db_url)
-    rows = queries.tickets(engine, TZ)
+    rows = ticket_service.table(engine, TZ)
     assert [r["calls_last_7d"] for r in rows] == [2, 1]
     assert rows[0]["customer_id"] == rows[1]["customer_id"]
     assert _count(db_url, m.Customer) == 1

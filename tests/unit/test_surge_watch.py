@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from callcenter.ami.client import AmiClient, AmiSettings
-from callcenter.callbacks.settings import surge_config
-from callcenter.callbacks.surge_watch import SurgeWatch, load_series
+from callcenter.ami.client import AmiClient
+from callcenter.ami.settings import AmiSettings
 from callcenter.config import load
 from callcenter.domain import events as ev
 from callcenter.domain.clock import ManualClock
@@ -16,6 +15,9 @@ from callcenter.domain.surge import Sample, SurgeLevel, SurgeTransition
 from callcenter.domain.tracker import Tracker
 from callcenter.store import db
 from callcenter.store import models as m
+from callcenter.surge.ami import carry_out
+from callcenter.surge.service import load_series
+from callcenter.surge.settings import SurgeSection, surge_config
 from tests.fakeami import FakeAmi
 
 
@@ -36,11 +38,13 @@ async def test_level_2_brings_supervisors_in_and_out_and_unpauses_breaks(tmp_pat
     tracker = Tracker(RingRules(), clock)
     tracker.handle(ev.MemberUpdated("support", "PJSIP/amy", "amy", 1, True, "午休", False))
     tracker.handle(ev.MemberUpdated("support", "PJSIP/ben", "ben", 1, True, "培训", False))
-    watch = SurgeWatch(db.engine_for(url), surge_config(config), ami=client, tracker=tracker,
-                       clock=clock, bucket_s=5)
+    settings = surge_config(config.get(SurgeSection), 5)
+    on_break = tracker.agents_paused_for(settings.break_reasons)
     evidence = (Sample(990.0, 17),)
-    await watch._act(SurgeTransition(SurgeLevel.NORMAL, SurgeLevel.LEVEL_2, 1000.0, 17, evidence))
-    await watch._act(SurgeTransition(SurgeLevel.LEVEL_2, SurgeLevel.NORMAL, 2000.0, 3, evidence))
+    await carry_out(client, settings, SurgeTransition(SurgeLevel.NORMAL, SurgeLevel.LEVEL_2,
+                                                      1000.0, 17, evidence), on_break)
+    await carry_out(client, settings, SurgeTransition(SurgeLevel.LEVEL_2, SurgeLevel.NORMAL,
+                                                      2000.0, 3, evidence), on_break)
     client.stop()
     await task
     await fake.stop()

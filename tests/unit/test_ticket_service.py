@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, func, select
 
-from callcenter.alerts import store as alerts
+from callcenter.alerts import service as alerts
 from callcenter.domain import outcomes as oc
 from callcenter.domain import ticket_rules as tr
 from callcenter.domain.alerts import AlertChange

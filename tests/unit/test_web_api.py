@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,24 +18,19 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
 from callcenter import config
-from callcenter.alerts import store as alerts
-from callcenter.callbacks.settings import callback_settings
+from callcenter.alerts import service as alerts
+from callcenter.core.core import Core
+from callcenter.daemon import Daemon
+from callcenter.domain import events as ev
 from callcenter.domain import outcomes as oc
 from callcenter.domain.alerts import AlertChange, AlertTransition
 from callcenter.domain.calendar import WorkCalendar, deadline_for
 from callcenter.domain.clock import ManualClock
 from callcenter.domain.ticket_rules import TicketRules
-from callcenter.domain.wallboard import Wallboard
-from callcenter.store import db
 from callcenter.store import models as m
 from callcenter.store.apply import Applier
 from callcenter.users import service as users
-from callcenter.web.app import create_app
 from callcenter.web.context import WebContext
-from callcenter.web.hub import Hub
-from callcenter.web.live import LiveFeed
-from callcenter.web.ratelimit import LoginThrottle
-from callcenter.web.settings import WebSettings
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=TZ).timestamp()  # a Wednesday
@@ -66,11 +61,21 @@ OUTCOMES = [
 class Web:
     app: FastAPI
     ctx: WebContext
+    core: Core
     engine: Engine
     clock: ManualClock
     published: list[AlertTransition]
     ticket: dict[str, int]  # linkedid -> ticket id
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def feed(self, event: ev.Event) -> None:
+        """An AMI fact, as the inbound feature hands it on: tracker, then the bus."""
+        self.core.outcomes.publish(self.core.tracker.handle(event))
+
+    def connect(self, o: oc.TicketOpened) -> None:
+        self.feed(ev.AgentConnected(o.queue, o.uniqueid, o.linkedid, o.caller_number,
+                                    o.linkedid + ".leg", o.owner.interface, o.owner.name,
+                                    o.hold_s, o.ring_s))
 
     def client(self, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
         c = httpx.AsyncClient(transport=transport or httpx.ASGITransport(app=self.app), base_url=BASE)
@@ -118,40 +123,27 @@ def error_of(r: httpx.Response) -> str:
 
 
 def build(db_url: str) -> Web:
-    engine = db.engine_for(db_url)
     clock = ManualClock(NOW)
-    cfg = config.load(environ={})
-    callbacks = callback_settings(cfg)
-    calendar = WorkCalendar()
-    settings = WebSettings()
-    hub = Hub(settings.client_queue_max)
-    live = LiveFeed(hub, Wallboard(TZ, clock, cfg.rules.sample_interval_s), surge={},
-                    thresholds={})
+    cfg = config.load(environ={"CALLCENTER__DATABASE__URL": db_url})
+    daemon = Daemon(cfg, clock=clock)  # every feature wired, as in production; not run
+    core, engine = daemon.core, daemon.core.engine
     published: list[AlertTransition] = []
-
-    def publish_alerts(transitions: Sequence[AlertTransition]) -> None:
-        published.extend(transitions)
-        live.on_alerts(transitions)
-
-    ctx = WebContext(
-        engine=engine, clock=clock, tz=TZ, settings=settings, hub=hub, live=live,
-        throttle=LoginThrottle(clock, settings.login_max_failures, settings.login_lockout_s),
-        ticket_rules=TicketRules(),
-        deadline=lambda rule, start: deadline_for(rule, start, TZ, calendar),
-        callback_queue=callbacks.callback_queue, retry_policy=callbacks.policy,
-        flush_store=lambda timeout: True, publish_alerts=publish_alerts)
+    core.alerts.subscribe(published.extend)
     users.add_user(engine, "lead", PASSWORDS["lead"], "supervisor", NOW, display_name="班长")
     users.add_user(engine, "alice", PASSWORDS["alice"], "agent", NOW, display_name="Alice",
                    member_interface=ALICE.interface)
     users.add_user(engine, "bob", PASSWORDS["bob"], "agent", NOW, display_name="Bob",
                    member_interface=BOB.interface)
-    # The store writer's path, then the live feed: as the daemon's emit() does.
+    # What the store writer would have written (the writer process is not started here).
     with engine.begin() as conn:
         Applier(7 * 86400.0).apply_batch(conn, list(OUTCOMES))
-    live.on_outcomes(OUTCOMES)
+    web = Web(core.app, core.app.state.ctx, core, engine, clock, published, {})
+    for o in OUTCOMES:  # the tracker learns who is on which call
+        web.connect(o)
     with engine.connect() as conn:
-        ticket = {r.linkedid: r.id for r in conn.execute(select(m.Ticket.linkedid, m.Ticket.id))}
-    return Web(create_app(ctx), ctx, engine, clock, published, ticket)
+        web.ticket.update({r.linkedid: r.id for r in conn.execute(select(m.Ticket.linkedid,
+                                                                          m.Ticket.id))})
+    return web
 
 
 @pytest.fixture
@@ -385,8 +377,8 @@ async def test_desk_shows_the_current_call_ticket_and_history(web: Web) -> None:
 
 async def test_call_completed_clears_the_desk_and_unmasks_nothing(web: Web) -> None:
     alice = await web.signed_in("alice")
-    web.ctx.live.on_outcomes([oc.CallCompleted("L-a3", "L-a3.1", "sales", ALICE, talk_s=90.0,
-                                               hangup_by="caller", at=NOW)])
+    web.feed(ev.AgentCompleted("sales", "L-a3.1", "L-a3", "L-a3.leg", ALICE.interface,
+                               ALICE.name, 90.0, "caller"))
     assert (await alice.get("/api/desk/current")).json() == {"call": None}
     numbers = {t["linkedid"]: t["caller_phone"] for t in (await alice.get("/api/tickets")).json()}
     assert numbers == {"L-a1": "138****2222", "L-a2": "139****3333", "L-a3": "139****3333"}
@@ -401,7 +393,7 @@ async def test_wallboard_is_for_supervisors(web: Web) -> None:
     for url in ("/api/alerts", "/api/ledger", "/api/campaigns"):
         assert (await alice.get(url)).status_code == 403
     lead = await web.signed_in("lead")
-    web.ctx.live.on_outcomes([oc.QueueChanged("sales", 2, NOW - 20, 0, NOW)])
+    web.core.outcomes.publish([oc.QueueChanged("sales", 2, NOW - 20, 0, NOW)])
     r = await lead.get("/api/wallboard")
     assert r.status_code == 200
     board = r.json()
@@ -420,7 +412,9 @@ async def test_ledger_and_campaigns(web: Web) -> None:
     assert r.json() == [{"interface": ALICE.interface, "name": ALICE.interface, "points": -2,
                          "entries": {"late_answer": {"points": -2, "count": 1}}}]
     r = await lead.get("/api/campaigns")
-    assert r.status_code == 200 and r.json() == []
+    # Only the standing abandoned-callers campaign, which the callbacks feature ensures.
+    assert r.status_code == 200
+    assert [(c["kind"], c["contacts"]) for c in r.json()] == [("abandoned", 0)]
 
 
 async def test_acknowledge_an_alert(web: Web) -> None:
@@ -580,7 +574,7 @@ async def test_stream_sends_a_snapshot_then_each_agent_only_their_own_call(web: 
         assert event == "snapshot" and '"linkedid":"L-b1"' in data
         assert web.ctx.hub.count() == 2
 
-        web.ctx.live.on_outcomes([opened("L-a4", "13600005555", ALICE, NOW)])
+        web.connect(opened("L-a4", "13600005555", ALICE, NOW))
         event, data = await asyncio.wait_for(read_frame(a_lines.__anext__), 1.0)
         assert event == "call" and '"linkedid":"L-a4"' in data
         assert '"caller_number":"13600005555"' in data
@@ -604,10 +598,10 @@ async def test_stream_needs_a_session_and_ends_when_the_hub_closes(web: Web) -> 
         lines = resp.aiter_lines()
         event, data = await asyncio.wait_for(read_frame(lines.__anext__), 2.0)
         assert event == "snapshot" and '"alerts":[]' in data
-        web.ctx.live.on_outcomes([oc.QueueChanged("sales", 4, NOW - 9, 0, NOW)])
+        web.core.outcomes.publish([oc.QueueChanged("sales", 4, NOW - 9, 0, NOW)])
         event, data = await asyncio.wait_for(read_frame(lines.__anext__), 1.0)
         assert event == "queue" and '"waiting":4' in data
-        web.ctx.publish_alerts([AlertTransition(7, "surge_level_1", "warning", AlertChange.RAISED,
+        web.core.alerts.publish([AlertTransition(7, "surge_level_1", "warning", AlertChange.RAISED,
                                                 "排队 12 人", NOW, "queue:sales")])
         event, data = await asyncio.wait_for(read_frame(lines.__anext__), 1.0)
         assert event == "alert" and '"change":"raised"' in data and "排队 12 人" in data

@@ -23,6 +23,7 @@ import pytest
 import structlog
 
 from callcenter.config import load
+from callcenter.core.settings import CenterSettings
 from callcenter.domain.alerts import AlertChange, AlertTransition
 from callcenter.errors import ConfigError
 from callcenter.webhooks.dispatcher import WebhookDispatcher
@@ -34,7 +35,12 @@ from callcenter.webhooks.payloads import (
     wecom_body,
 )
 from callcenter.webhooks.ratelimit import RateLimiter
-from callcenter.webhooks.settings import WebhookSettings, WebhookTarget, webhook_settings
+from callcenter.webhooks.settings import (
+    WebhookSettings,
+    WebhooksSection,
+    WebhookTarget,
+    webhook_settings,
+)
 
 Make = Callable[[WebhookSettings], WebhookDispatcher]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -230,22 +236,23 @@ def test_json_body_carries_every_field() -> None:
 
 def test_settings_from_config_name_targets_and_refuse_duplicates() -> None:
     base = load(None, environ={})
-    config = dataclasses.replace(base, webhooks={**base.webhooks, "targets": [
+    tz = base.get(CenterSettings).tz
+    section = dataclasses.replace(base.get(WebhooksSection), targets=(
         {"kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"},
         {"kind": "dingtalk", "url": "https://oapi.dingtalk.com/robot/send?access_token=t",
-         "secret": SECRET, "name": "supervisors"}]})
-    settings = webhook_settings(config)
+         "secret": SECRET, "name": "supervisors"}))
+    settings = webhook_settings(section, tz)
     assert [(t.name, t.kind, t.secret) for t in settings.targets] == [
         ("wecom-0", "wecom", ""), ("supervisors", "dingtalk", SECRET)]
     assert settings.max_per_minute == 20
     assert settings.retries == 5
-    assert settings.timezone == base.timezone
+    assert settings.timezone == tz
     assert SECRET not in repr(settings) and "access_token" not in repr(settings)
-    twice = dataclasses.replace(base, webhooks={**base.webhooks, "targets": [
+    twice = dataclasses.replace(base.get(WebhooksSection), targets=(
         {"kind": "json", "url": "http://a.test/", "name": "x"},
-        {"kind": "json", "url": "http://b.test/", "name": "x"}]})
+        {"kind": "json", "url": "http://b.test/", "name": "x"}))
     with pytest.raises(ConfigError, match="unique"):
-        webhook_settings(twice)
+        webhook_settings(twice, tz)
 
 
 # --- rate limit --------------------------------------------------------------------------

@@ -75,3 +75,10 @@ def list_alerts(engine: Engine, *, open_only: bool, limit: int = 100) -> list[di
         query = query.where(m.Alert.cleared_at.is_(None))
     with engine.connect() as conn:
         return [alert_row(r) for r in conn.execute(query).all()]
+
+
+def acknowledged_by(engine: Engine, alert_id: int) -> str | None:
+    with engine.connect() as conn:
+        by: str | None = conn.execute(select(m.Alert.acknowledged_by)
+                                      .where(m.Alert.id == alert_id)).scalar()
+    return by

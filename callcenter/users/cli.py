@@ -8,17 +8,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-import time
 from typing import Any
 
-from sqlalchemy import Engine
-
+from callcenter.cli.context import CliContext
+from callcenter.core.feature import Command
 from callcenter.errors import UserError
 from callcenter.users import service
 
 
-def add_parsers(sub: Any) -> None:
-    users = sub.add_parser("users", help="web users (supervisors, agents)")
+def _arguments(users: argparse.ArgumentParser) -> None:
     users_sub = users.add_subparsers(dest="action", required=True)
     add = users_sub.add_parser("add")
     add.add_argument("username")
@@ -31,7 +29,7 @@ def add_parsers(sub: Any) -> None:
     passwd.add_argument("--password-stdin", action="store_true")
     for action in ("disable", "enable"):
         users_sub.add_parser(action).add_argument("username")
-    users_sub.add_parser("list").add_argument("--json", action="store_true")
+    users_sub.add_parser("list")
 
 
 def _password(from_stdin: bool) -> str:
@@ -43,10 +41,11 @@ def _password(from_stdin: bool) -> str:
     return first
 
 
-def run(args: argparse.Namespace, engine: Engine) -> Any:
+def _users(args: argparse.Namespace, ctx: CliContext) -> Any:
+    engine = ctx.engine
     if args.action == "add":
         user = service.add_user(engine, args.username, _password(args.password_stdin),
-                                args.role, time.time(), display_name=args.name,
+                                args.role, ctx.now, display_name=args.name,
                                 member_interface=args.interface)
         return {"added": user.username, "role": user.role,
                 "interface": user.member_interface or ""}
@@ -57,3 +56,6 @@ def run(args: argparse.Namespace, engine: Engine) -> Any:
         service.set_disabled(engine, args.username, args.action == "disable")
         return {args.action + "d": args.username}
     return service.list_users(engine)
+
+
+COMMANDS = (Command("users", "web users (supervisors, agents)", _arguments, _users),)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 
 from callcenter.errors import CsrfRejected, LoginThrottled, NotSignedIn
 from callcenter.users import service as users
@@ -15,25 +15,27 @@ from callcenter.web.auth import (
     SESSION_COOKIE,
     SignedIn,
     context,
+    language,
     same_origin,
     tokens_match,
 )
-from callcenter.web.schemas import Login, Me
+
+
+class Login(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=200)
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    member_interface: str | None
+    csrf_token: str
+    language: str
+    timezone: str = Field(description="the center's time zone: pages show its wall clock")
 
 router = APIRouter(prefix="/api", tags=["session"])
-
-
-def language(request: Request, default: str) -> str:
-    chosen = request.query_params.get("lang") or request.cookies.get("cc_lang")
-    return chosen if chosen in ("zh-CN", "en") else default
-
-
-def issue_login_csrf(response: Response, secure: bool) -> str:
-    token = secrets.token_urlsafe(24)
-    # Readable by the login page's script (double-submit), useless to other sites.
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=False, samesite="strict",
-                        secure=secure, path="/")
-    return token
 
 
 @router.post("/login", response_model=Me, summary="Sign in (sets the session cookie)")

@@ -1,4 +1,5 @@
-"""What the store knows of today, to start the wallboard after a restart."""
+"""The web layer's database work: what the store knows of today, to start the
+wallboard after a restart."""
 
 from __future__ import annotations
 
@@ -7,17 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, case, func, select
 
-from callcenter.callbacks.surge_watch import load_series
 from callcenter.domain.wallboard import DaySeed
+from callcenter.inbound.service import start_of_day, start_of_quarter
 from callcenter.store import models as m
-from callcenter.store.queries import start_of_day
-
-
-def start_of_quarter(now: float, tz: ZoneInfo) -> float:
-    local = datetime.fromtimestamp(now, tz)
-    first_month = 3 * ((local.month - 1) // 3) + 1
-    return local.replace(month=first_month, day=1, hour=0, minute=0, second=0,
-                         microsecond=0).timestamp()
+from callcenter.surge.service import load_series
 
 
 def day_seed(engine: Engine, now: float, tz: ZoneInfo, bucket_s: float, scope: str) -> DaySeed:

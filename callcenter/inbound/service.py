@@ -1,4 +1,5 @@
-"""Read models for the CLI (and later the web): plain dicts, safe while the daemon writes."""
+"""What the inbound tracking stored, read back for the CLI and the pages: queues,
+agents and violations as plain dicts, safe while the daemon writes."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def start_of_day(now: float, tz: ZoneInfo) -> float:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
-def _iso(at: float | None, tz: ZoneInfo) -> str | None:
+def iso(at: float | None, tz: ZoneInfo) -> str | None:
     return None if at is None else datetime.fromtimestamp(at, tz).isoformat(timespec="seconds")
 
 
@@ -72,39 +73,11 @@ def agents(engine: Engine, now: float, tz: ZoneInfo) -> list[Row]:
             "interface": a.interface,
             "state": a.state,
             "paused_reason": a.paused_reason or None,
-            "since": _iso(a.since, tz),
+            "since": iso(a.since, tz),
             "calls_taken": int(taken.get(a.interface, 0)),
             "violations_today": int(violations.get(a.interface, 0)),
             "points": int(points.get(a.interface, 0) or 0),
         } for a in s.scalars(select(m.Agent).order_by(m.Agent.name))]
-
-
-def tickets(engine: Engine, tz: ZoneInfo, limit: int = 50) -> list[Row]:
-    with Session(engine) as s:
-        rows = s.scalars(select(m.Ticket).order_by(m.Ticket.opened_at.desc(), m.Ticket.id.desc())
-                         .limit(limit)).all()
-        parts: dict[int, list[str]] = {}
-        for p in s.scalars(select(m.TicketParticipant)
-                           .where(m.TicketParticipant.ticket_id.in_([t.id for t in rows]))
-                           .order_by(m.TicketParticipant.joined_at)):
-            parts.setdefault(p.ticket_id, []).append(p.agent_name)
-        return [{
-            "id": t.id,
-            "linkedid": t.linkedid,
-            "caller_number": t.caller_phone,
-            "customer_id": t.customer_id,
-            "calls_last_7d": t.calls_last_window,
-            "agent": t.owner_name,
-            "participants": parts.get(t.id, [t.owner_name]),
-            "queue": t.queue,
-            "opened_at": _iso(t.opened_at, tz),
-            "hold_s": t.hold_s,
-            "ring_s": round(t.ring_s, 1),
-            "late_answer": t.late_answer,
-            "talk_s": t.talk_s,
-            "hangup_by": t.hangup_by,
-            "status": t.status,
-        } for t in rows]
 
 
 def violations(engine: Engine, tz: ZoneInfo, limit: int = 100) -> list[Row]:
@@ -117,7 +90,33 @@ def violations(engine: Engine, tz: ZoneInfo, limit: int = 100) -> list[Row]:
             "kind": v.kind,
             "settled": v.settled,
             "ring_s": None if v.ring_s is None else round(v.ring_s, 1),
-            "at": _iso(v.raised_at, tz),
+            "at": iso(v.raised_at, tz),
         } for v in s.scalars(select(m.Violation)
                              .order_by(m.Violation.raised_at.desc(), m.Violation.id.desc())
                              .limit(limit))]
+
+
+def start_of_quarter(now: float, tz: ZoneInfo) -> float:
+    local = datetime.fromtimestamp(now, tz)
+    first_month = 3 * ((local.month - 1) // 3) + 1
+    return local.replace(month=first_month, day=1, hour=0, minute=0, second=0,
+                         microsecond=0).timestamp()
+
+
+def ledger(engine: Engine, since: float) -> list[Row]:
+    """Points per agent since a time (奖惩), by reason, lowest first."""
+    with engine.connect() as conn:
+        names = {r[0]: r[1] for r in conn.execute(select(m.Agent.interface, m.Agent.name)).all()}
+        rows = conn.execute(select(m.PointsEntry.agent_interface, m.PointsEntry.reason,
+                                   func.sum(m.PointsEntry.points), func.count())
+                            .where(m.PointsEntry.at >= since)
+                            .group_by(m.PointsEntry.agent_interface, m.PointsEntry.reason)).all()
+    per_agent: dict[str, Row] = {}
+    for iface, name in names.items():
+        per_agent[iface] = {"interface": iface, "name": name, "points": 0, "entries": {}}
+    for iface, reason, points, count in rows:
+        agent = per_agent.setdefault(iface, {"interface": iface, "name": iface, "points": 0,
+                                             "entries": {}})
+        agent["points"] += int(points or 0)
+        agent["entries"][reason] = {"points": int(points or 0), "count": int(count)}
+    return sorted(per_agent.values(), key=lambda a: (a["points"], a["name"]))

@@ -1,0 +1,22 @@
+"""The dialer's part of the AMI stream: only the channels of its own attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from callcenter.callbacks.dialer import Dialer
+
+
+class DialerStream:
+    def __init__(self, dialer: Dialer) -> None:
+        self.dialer = dialer
+
+    def wants(self, name: str, uniqueid: str) -> bool:
+        return uniqueid in self.dialer.watched
+
+    def on_message(self, raw: Mapping[str, str]) -> None:
+        self.dialer.on_message(dict(raw))
+
+    async def on_connected(self) -> None:
+        """Attempts left `dialing` are matched to live channels (never re-dialed)."""
+        await self.dialer.reconcile()

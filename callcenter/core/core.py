@@ -1,0 +1,40 @@
+"""The core: what every feature is wired from.  Built once by the daemon; features
+read it and never replace any part of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from callcenter.ami.client import AmiClient
+from callcenter.config import Config
+from callcenter.core.bus import Bus
+from callcenter.core.tasks import TaskOwner
+from callcenter.domain.alerts import AlertTransition
+from callcenter.domain.clock import Clock
+from callcenter.domain.outcomes import Outcome
+from callcenter.domain.surge import SurgeState
+from callcenter.domain.tracker import Tracker
+
+
+@dataclass(frozen=True)
+class Core:
+    config: Config
+    engine: Engine
+    ami: AmiClient
+    clock: Clock
+    tz: ZoneInfo
+    # The live picture of queues and agents.  Only the inbound feature feeds it (from
+    # AMI events); everybody else reads it, on the event loop.
+    tracker: Tracker
+    outcomes: Bus[Outcome]  # what the tracker decided, for every feature that cares
+    alerts: Bus[AlertTransition]  # every alert raised, escalated, acknowledged or cleared
+    surge: Bus[SurgeState]  # the surge level, on every change
+    tasks: TaskOwner  # side tasks (one database write each), owned and awaited at stop
+    # Waits (in a worker thread) until the store has written what the tracker decided.
+    flush_store: Callable[[float], bool]
+    app: FastAPI  # the HTTP API: features' routes are added to it, the web feature serves it

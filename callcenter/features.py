@@ -1,0 +1,24 @@
+"""The wiring list: every feature the daemon runs, in order.  Outcomes, alerts and
+AMI messages reach features in this order; at shutdown they stop in reverse.  A new
+feature is a folder with its declaration in `__init__.py`, added here."""
+
+from __future__ import annotations
+
+from callcenter import alerts, callbacks, inbound, surge, tickets, users, web, webhooks
+from callcenter.ami.settings import AmiSettings
+from callcenter.core.feature import Feature
+from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
+
+FEATURES: tuple[Feature, ...] = (
+    inbound.FEATURE,
+    tickets.FEATURE,
+    callbacks.FEATURE,
+    surge.FEATURE,
+    alerts.FEATURE,
+    webhooks.FEATURE,
+    users.FEATURE,
+    web.FEATURE,
+)
+
+CORE_SECTIONS = (AmiSettings, DatabaseSettings, CenterSettings, LogSettings)
+SECTIONS = CORE_SECTIONS + tuple(s for f in FEATURES for s in f.sections)

@@ -1,0 +1,64 @@
+"""The surge check, every few seconds: the stored series through the pure monitor;
+a transition is stored with its evidence, raises or clears alerts, goes on the surge
+bus, and its measures are carried out."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from callcenter.core.core import Core
+from callcenter.domain.surge import SurgeLevel, SurgeMonitor, SurgeState, SurgeTransition
+from callcenter.surge import service
+from callcenter.surge.ami import carry_out
+from callcenter.surge.settings import SurgeConfig
+
+log = structlog.get_logger("callcenter.surge")
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 60:g} 分钟" if seconds >= 60 else f"{seconds:g} 秒"
+
+
+class SurgeWatch:
+    def __init__(self, core: Core, config: SurgeConfig, bucket_s: float) -> None:
+        self.core = core
+        self.config = config
+        self.bucket_s = bucket_s
+        self.monitor = SurgeMonitor(config.thresholds, service.stored_level(core.engine))
+
+    @property
+    def callbacks_paused(self) -> bool:
+        return self.monitor.callbacks_paused
+
+    async def check(self) -> SurgeTransition | None:
+        now = self.core.clock.now()
+        samples = await asyncio.to_thread(service.load_series, self.core.engine,
+                                          now - self.monitor.window_s(), self.bucket_s,
+                                          self.config.scope)
+        transition = self.monitor.evaluate(samples, now)
+        if transition is None:
+            return None
+        log.info("surge.transition", previous=transition.previous.name,
+                 level=transition.level.name, waiting=transition.waiting)
+        # The live picture belongs to the event loop: read it here, not in the thread.
+        on_break = self.core.tracker.agents_paused_for(self.config.break_reasons)
+        message = self._message(transition, ", ".join(a.ref.name for a in on_break) or "-")
+        changed = await asyncio.to_thread(service.store_transition, self.core.engine,
+                                          self.config.scope, transition, message)
+        self.core.alerts.publish(changed)
+        self.core.surge.publish([SurgeState(transition.level, transition.at, transition.waiting)])
+        await carry_out(self.core.ami, self.config, transition, on_break)
+        return transition
+
+    def _message(self, t: SurgeTransition, on_break: str) -> str:
+        th = self.config.thresholds
+        if t.level is SurgeLevel.EARLY_WARNING:
+            return (f"排队预警: {t.waiting} 人排队, 已持续 {_span(th.early_warning_s)} "
+                    f"(early warning: {t.waiting} waiting)")
+        if t.level is SurgeLevel.LEVEL_1:
+            return (f"一级高峰: 排队 {t.waiting} 人已持续 {_span(th.sustain_s)}, 停止回拨, "
+                    f"暂停工间休息; 请返回: {on_break} (level 1: callbacks paused)")
+        return (f"二级高峰: 排队 {t.waiting} 人已持续 {_span(th.sustain_s)}, 主管和所有坐席接线 "
+                f"(level 2: all hands)")

@@ -1,0 +1,68 @@
+"""The web pages: the wallboard's figures kept from the outcomes (seeded from what
+the store holds for today), the push hub, sign-in throttling, and the server that
+serves the core's HTTP API in the daemon's own loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from callcenter.core.core import Core
+from callcenter.core.feature import Contribution
+from callcenter.domain.wallboard import Wallboard
+from callcenter.inbound.settings import StorageSettings
+from callcenter.surge.settings import SurgeSection, surge_config
+from callcenter.web import http, pages, stream
+from callcenter.web.context import WebContext
+from callcenter.web.hub import Hub
+from callcenter.web.live import LiveFeed
+from callcenter.web.ratelimit import LoginThrottle
+from callcenter.web.server import WebServer
+from callcenter.web.service import day_seed
+from callcenter.web.settings import WebSettings
+
+log = structlog.get_logger("callcenter.web")
+
+SERVER_STOP_S = 5.0
+
+
+def wire(core: Core) -> Contribution:
+    settings = core.config.get(WebSettings)
+    if not settings.enabled:
+        return Contribution()
+    bucket_s = core.config.get(StorageSettings).queue_sample_interval_s
+    surge = surge_config(core.config.get(SurgeSection), bucket_s)
+    th = surge.thresholds
+    seed = day_seed(core.engine, core.clock.now(), core.tz, bucket_s, surge.scope)
+    hub = Hub(settings.client_queue_max)
+    live = LiveFeed(hub, Wallboard(core.tz, core.clock, bucket_s, seed), core.tracker,
+                    thresholds={"level1": th.level1_threshold, "level2": th.level2_threshold,
+                                "level1_inclusive": th.level1_inclusive,
+                                "level2_inclusive": th.level2_inclusive})
+    core.app.state.ctx = WebContext(
+        engine=core.engine, clock=core.clock, tz=core.tz, settings=settings, hub=hub, live=live,
+        throttle=LoginThrottle(core.clock, settings.login_max_failures, settings.login_lockout_s),
+        tracker=core.tracker)
+    server = WebServer(core.app, settings.host, settings.port)
+    stopped = asyncio.Event()
+
+    async def serve() -> None:
+        log.info("web.listening", url=f"http://{settings.host}:{settings.port}/")
+        try:
+            await server.serve()
+        finally:
+            stopped.set()
+        raise RuntimeError("the web server stopped")  # only our stop() may end it
+
+    async def stop() -> None:
+        hub.close()  # ends every event stream, so the server can stop
+        server.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopped.wait(), SERVER_STOP_S)
+
+    return Contribution(outcome_sinks=[live.on_outcomes], alert_listeners=[live.on_alerts],
+                        surge_listeners=[live.on_surge],
+                        routers=[http.router, stream.router, pages.router],
+                        tasks=[serve], on_stop=[stop])

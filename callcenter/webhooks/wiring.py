@@ -1,0 +1,23 @@
+"""Webhooks: every alert raised, escalated or cleared, to WeCom, DingTalk and JSON
+receivers, each target on its own queue and task."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from callcenter.core.core import Core
+from callcenter.core.feature import Contribution
+from callcenter.domain.alerts import AlertTransition
+from callcenter.webhooks.dispatcher import WebhookDispatcher
+from callcenter.webhooks.settings import WebhooksSection, webhook_settings
+
+
+def wire(core: Core) -> Contribution:
+    dispatcher = WebhookDispatcher(webhook_settings(core.config.get(WebhooksSection), core.tz))
+
+    def submit(transitions: Sequence[AlertTransition]) -> None:
+        for t in transitions:
+            dispatcher.submit(t)
+
+    return Contribution(alert_listeners=[submit], on_start=[dispatcher.start],
+                        on_stop=[dispatcher.close])
