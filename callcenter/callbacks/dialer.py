@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy import Engine, func, insert, select, update
 
-from callcenter.ami.client import AmiClient, RawMessage, flatten
+from callcenter.ami.client import AmiClient, flatten
 from callcenter.ami.translate import live_channels, translate_callback
 from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbackSettings, in_peak
@@ -99,9 +99,10 @@ class Dialer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._db_lock = asyncio.Lock()  # decisions reach the database in their order
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
 
     # -- events (synchronous, from the daemon's message path) -----------------------
-    def on_message(self, raw: RawMessage) -> None:
+    def on_message(self, raw: Mapping[str, str]) -> None:
         """A wire message; only those of a followed channel are read at all."""
         if raw.get("Uniqueid", "") not in self.watched:
             return
@@ -124,16 +125,18 @@ class Dialer:
 
     def _arm_timer(self) -> None:
         """Wake at the machine's next deadline (a reply's grace for the Hangup cause)."""
+        deadline = self.attempts.next_deadline()
+        if deadline == self._timer_at:
+            return
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
-        deadline = self.attempts.next_deadline()
+        self._timer, self._timer_at = None, deadline
         if deadline is not None:
             delay = max(0.0, deadline - self.clock.now())
             self._timer = asyncio.get_running_loop().call_later(delay, self._deadline)
 
     def _deadline(self) -> None:
-        self._timer = None
+        self._timer, self._timer_at = None, None
         self._carry_out(self.attempts.tick())
 
     def _spawn(self, coro: Any) -> None:

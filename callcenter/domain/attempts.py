@@ -233,7 +233,7 @@ class Attempts:
     def _answered(self, a: _Attempt) -> list[Decision]:
         if a.answered:
             return []
-        a.answered = True
+        a.answered, a.grace_until = True, None  # a conversation ends with its Hangup only
         return [MarkAnswered(a.ref, self.clock.now())]
 
     def _hung_up(self, event: ev.ChannelHungUp) -> list[Decision]:
@@ -332,6 +332,7 @@ class Attempts:
         if a.answered or reason == REASON_ANSWERED:
             # A conversation happened: the agent records the outcome and score.
             return [AwaitAgentOutcome(a.ref, cause, now)]
+        # Without a reply's reason it rang out, unless the cause (a setting) says more.
         outcome = network_outcome(REASON_RINGING if reason is None else reason, cause,
                                   self.reason_outcomes, self.cause_outcomes)
         if outcome is None:  # only for REASON_ANSWERED, handled above

@@ -99,6 +99,15 @@ def test_without_a_hangup_the_grace_runs_out_and_the_reason_decides() -> None:
     assert m.handle(hangup(CF, at.CAUSE_NO_ANSWER)) == []  # too late: decided once
 
 
+def test_an_answer_during_the_grace_waits_for_the_hangup() -> None:
+    m, clock = machine(CF)
+    m.handle(reply(CF, at.REASON_RINGING))
+    assert m.handle(up(CF)) == [at.MarkAnswered(CF, T0)]
+    clock.advance(5)
+    assert m.next_deadline() is None and m.tick() == []
+    assert m.handle(hangup(CF, 16)) == [at.AwaitAgentOutcome(CF, 16, T0 + 5)]
+
+
 def test_the_reply_is_matched_by_action_id_without_a_uniqueid() -> None:
     m, _ = machine(CF)
     m.handle(hangup(CF, at.CAUSE_NO_ANSWER))
