@@ -5,8 +5,10 @@ without the network libraries."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Feature, Job
 from callcenter.daemon import Daemon
 from callcenter.domain import outcomes as oc
-from callcenter.features import FEATURES
+from callcenter.features import FEATURES, SECTIONS
 from callcenter.store import db
 
 
@@ -82,3 +84,11 @@ def test_loading_settings_imports_no_network_library(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60).stdout.strip()
     assert out == ""
+
+
+def test_the_example_config_documents_every_key() -> None:
+    example = tomllib.loads((Path(__file__).parents[2] / "config" / "callcenter.toml")
+                            .read_text(encoding="utf-8"))
+    missing = [f"{kind.SECTION}.{f.name}" for kind in SECTIONS for f in dataclasses.fields(kind)
+               if f.name not in example.get(kind.SECTION, {})]
+    assert missing == []
