@@ -20,6 +20,7 @@
         ├── Forbidden          web.forbidden         403: not yours to see or change
         ├── CsrfRejected       web.csrf_rejected     403: form without its CSRF token
         ├── LoginThrottled     web.login_throttled   429: too many failed logins
+        ├── ServerStopped      web.server_stopped    the web server ended without being told to
         ├── NotFound           web.not_found         404
         └── InvalidInput       web.invalid_input     422: a field out of its allowed values
 """
@@ -121,6 +122,10 @@ class LoginThrottled(WebError):
     def __init__(self, retry_after_s: float) -> None:
         super().__init__(f"too many failed logins; try again in {retry_after_s:.0f} s")
         self.retry_after_s = retry_after_s
+
+
+class ServerStopped(WebError):
+    error_id = "web.server_stopped"
 
 
 class NotFound(WebError):

@@ -12,6 +12,7 @@ import structlog
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
 from callcenter.domain.wallboard import Wallboard
+from callcenter.errors import ServerStopped
 from callcenter.inbound.settings import StorageSettings
 from callcenter.surge.settings import SurgeSection, surge_config
 from callcenter.web import http, pages, stream
@@ -54,7 +55,7 @@ def wire(core: Core) -> Contribution:
             await server.serve()
         finally:
             stopped.set()
-        raise RuntimeError("the web server stopped")  # only our stop() may end it
+        raise ServerStopped("the web server stopped")  # only our stop() may end it
 
     async def stop() -> None:
         hub.close()  # ends every event stream, so the server can stop
