@@ -1,4 +1,7 @@
-"""structlog set-up: JSON lines on stdout, phone numbers masked before output."""
+"""structlog set-up: JSON lines on stdout, phone numbers masked and secrets redacted
+before output.  Libraries' log records (the HTTP client, the AMI library, the web
+server, the scheduler) go through the same chain: one JSON object per line, whatever
+they print (a multi-line action, a URL with its token)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,27 @@ from callcenter.domain.phone import mask
 # Keys that carry phone numbers; anything else that looks like one is masked too.
 _PHONE_KEYS = {"caller_number", "caller", "phone", "number", "callerid"}
 _PHONE_LIKE = re.compile(r"(?<!\d)(?:\+|00)?\d{7,15}(?!\d)")
+
+
+# Credentials in URLs and key=value text: webhook robots' keys and tokens, DingTalk's
+# signature, AMI secrets, user:password@ in a URL.
+_SECRET_PARAMS = re.compile(
+    r"(?i)(\b(?:key|access_token|token|sign|signature|secret|password|passwd|timestamp)"
+    r"\s*[=:]\s*)[^\s&#,;\"'<>]+")
+_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/\s@]+@")
+_SECRET_KEYS = {"secret", "password", "token", "access_token", "sign", "signature", "url"}
+
+
+def redact_secret(text: str) -> str:
+    return _USERINFO.sub(r"\1***@", _SECRET_PARAMS.sub(r"\1***", text))
+
+
+def redact_secrets(_logger: Any, _name: str,
+                   event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = "***" if key in _SECRET_KEYS - {"url"} else redact_secret(value)
+    return event
 
 
 def mask_phones(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -38,8 +62,25 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
+def _from_library(_logger: Any, _name: str,
+                  event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    record = event.get("_record")
+    if record is not None:
+        event["logger"] = record.name
+    return event
+
+
 def configure(level: str = "INFO") -> None:
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    rendering: list[Any] = [structlog.processors.format_exc_info, redact_secrets, mask_phones,
+                            structlog.processors.JSONRenderer(ensure_ascii=False)]
+    handler = logging.StreamHandler(_CurrentStdout())
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.processors.add_log_level,
+                           structlog.processors.TimeStamper(fmt="iso", utc=True), _from_library],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering]))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl ..." on every read
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # "Running job ..." every tick
     structlog.configure(
@@ -47,9 +88,7 @@ def configure(level: str = "INFO") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            mask_phones,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
+            *rendering,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.WriteLoggerFactory(file=_CurrentStdout()),  # type: ignore[arg-type]
