@@ -33,6 +33,7 @@ import structlog
 from panoramisk import Manager
 from panoramisk.actions import Action
 from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.message import Message
 
 from callcenter.ami.settings import AmiSettings
 from callcenter.errors import (
@@ -77,7 +78,71 @@ def flatten(message: Mapping[str, Any]) -> RawMessage:
             for key, value in pairs if key != "content"}
 
 
+_END = b"\r\n\r\n"
+_GREETING = b"Asterisk Call Manager/"
+_HAS_BODY = ("Response: Follows", "Response: Fail")
+_STARTS = ("Event:", "Response:")
+MAX_MESSAGE_BYTES = 1 << 20  # no AMI message comes near this: a peer sending more is broken
+
+
+def split_merged(text: str) -> list[str]:
+    """Messages a peer separated by a single CRLF arrive as one block: a second
+    `Event:` or `Response:` header starts the next message (otherwise the first
+    message's headers are overwritten by the second's and a call is lost)."""
+    lines = text.split("\r\n")
+    if lines[0].startswith(_HAS_BODY):
+        return [text]
+    messages: list[list[str]] = [[]]
+    seen: set[str] = set()  # which of Event / Response the current message has
+    for line in lines:
+        # An event may carry a Response header (OriginateResponse does); a second
+        # Event, or a second Response, can only be the next message.
+        header = next((h for h in _STARTS if line.startswith(h)), None)
+        if header is not None and (header in seen or (header == "Event:" and seen)):
+            messages.append([])
+            seen = set()
+        if header is not None:
+            seen.add(header)
+        messages[-1].append(line)
+    return ["\r\n".join(m) for m in messages if m]
+
+
 class _GuardedProtocol(AMIProtocol):  # type: ignore[misc]
+    """Frames bytes, not text: panoramisk 1.4 decodes each TCP chunk on its own with
+    errors ignored, so a character split across two reads vanished (王芳 became 芳)
+    and a byte that is not UTF-8 was silently dropped.  Here each whole message is
+    decoded once, with undecodable bytes replaced visibly (U+FFFD)."""
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._pending = b""
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._pending + data
+        if getattr(self, "version", None) is None and buffer.startswith(_GREETING):
+            greeting, found, rest = buffer.partition(b"\r\n")
+            if not found:
+                self._pending = buffer
+                return
+            self.version = greeting.decode("ascii", "replace").partition("/")[2].strip()
+            buffer = rest
+        *blocks, self._pending = buffer.split(_END)
+        if len(self._pending) > MAX_MESSAGE_BYTES:
+            log.warning("ami.oversized_message", error_id="ami.malformed_event",
+                        bytes=len(self._pending))
+            self._pending = b""
+        for block in blocks:
+            text = block.decode(getattr(self, "encoding", None) or "utf-8", "replace").strip()
+            for part in split_merged(text):
+                try:
+                    message = Message.from_line(part)
+                except Exception:  # a message panoramisk cannot parse is skipped, not fatal
+                    log.warning("ami.malformed_event", error_id="ami.malformed_event",
+                                detail="unparsable message")
+                    continue
+                if message is not None:
+                    self.handle_message(message)
+
     def handle_message(self, message: Any) -> None:
         try:
             super().handle_message(message)
