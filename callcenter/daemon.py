@@ -25,7 +25,7 @@ from callcenter.domain.tracker import Tracker
 from callcenter.features import FEATURES
 from callcenter.inbound.settings import RulesSettings, StorageSettings, ring_rules
 from callcenter.store.db import engine_for, require_current
-from callcenter.store.writer import StoreWriter
+from callcenter.store.writer import SetAsideNote, StoreWriter
 from callcenter.web.app import create_app
 
 log = structlog.get_logger("callcenter.daemon")
@@ -46,7 +46,8 @@ class Daemon:
         self.writer = StoreWriter(
             database.url, rules.repeat_caller_window_days * 86400.0,
             batch_max=database.batch_max, flush_interval_s=database.flush_interval_s,
-            log_level=config.get(LogSettings).level.upper())
+            log_level=config.get(LogSettings).level.upper(), on_set_aside=self._set_aside)
+        self._loop: asyncio.AbstractEventLoop | None = None
         clock = clock or SystemClock()
         self.core = Core(
             config=config, engine=engine, clock=clock, tz=tz,
@@ -54,6 +55,7 @@ class Daemon:
                           on_connected=self.on_connected, wants=self.wants),
             tracker=Tracker(ring_rules(rules, config.get(StorageSettings)), clock),
             outcomes=Bus("outcomes"), alerts=Bus("alerts"), surge=Bus("surge"),
+            set_aside=Bus("set_aside"),
             tasks=TaskOwner(), flush_store=self.writer.flush, app=create_app())
         self.core.outcomes.subscribe(self.writer.submit)  # stored first, then the rest
         self.parts = [self._wire(f) for f in features]
@@ -69,6 +71,8 @@ class Daemon:
             self.core.alerts.subscribe(listener)
         for follower in part.surge_listeners:
             self.core.surge.subscribe(follower)
+        for keeper in part.set_aside_listeners:
+            self.core.set_aside.subscribe(keeper)
         for router in part.routers:
             self.core.app.include_router(router)
         return part
@@ -87,6 +91,11 @@ class Daemon:
         for handler in self.handlers:
             await handler.on_connected()
 
+    def _set_aside(self, notes: list[SetAsideNote]) -> None:
+        """From the writer's thread to the loop, where the buses live."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.core.set_aside.publish, notes)
+
     # -- life cycle -------------------------------------------------------------------
     def stop(self) -> None:
         self._stop.set()
@@ -103,7 +112,7 @@ class Daemon:
                           max_instances=1, coalesce=True)
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         self.writer.start()

@@ -1,4 +1,5 @@
-"""`callcenter alerts`: every alert, newest first."""
+"""`callcenter alerts`: every alert, newest first.  `callcenter set-aside`: outcomes
+the store could not write, kept for a supervisor; `resolve ID` once dealt with."""
 
 from __future__ import annotations
 
@@ -17,5 +18,23 @@ def _alerts(args: argparse.Namespace, ctx: CliContext) -> list[dict[str, Any]]:
             for a in service.list_alerts(ctx.engine, open_only=False, limit=10_000)]
 
 
-COMMANDS = (Command("alerts", "every alert: level, kind, message, raised/cleared",
-                    lambda _parser: None, _alerts),)
+def _set_aside_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("list").add_argument("--all", action="store_true", help="resolved ones too")
+    sub.add_parser("resolve").add_argument("id", type=int)
+
+
+def _set_aside(args: argparse.Namespace, ctx: CliContext) -> Any:
+    if args.action == "resolve":
+        cleared = service.resolve_set_aside(ctx.engine, args.id, ctx.now)
+        return {"resolved": args.id, "alert_cleared": cleared is not None}
+    return [{**row, "at": ctx.iso(row["at"]), "resolved_at": ctx.iso(row["resolved_at"])}
+            for row in service.set_aside_rows(ctx.engine, open_only=not args.all)]
+
+
+COMMANDS = (
+    Command("alerts", "every alert: level, kind, message, raised/cleared",
+            lambda _parser: None, _alerts),
+    Command("set-aside", "outcomes the store could not write, kept for a supervisor",
+            _set_aside_arguments, _set_aside),
+)

@@ -11,6 +11,7 @@ from callcenter.alerts import service
 from callcenter.core.core import Core
 from callcenter.errors import NotFound
 from callcenter.web.auth import Supervisor
+from callcenter.web.params import RowId
 
 
 def routes(core: Core) -> APIRouter:
@@ -23,7 +24,7 @@ def routes(core: Core) -> APIRouter:
                                        limit=min(max(limit, 1), 500))
 
     @router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert")
-    async def acknowledge(alert_id: int, session: Supervisor) -> dict[str, Any]:
+    async def acknowledge(alert_id: RowId, session: Supervisor) -> dict[str, Any]:
         t = await asyncio.to_thread(service.acknowledge, core.engine, alert_id,
                                     core.clock.now(), session.user.username)
         if t is None:

@@ -3,6 +3,7 @@ and returns the transition, so the shell can push it once the row is committed."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, insert, select, update
 from callcenter.domain.alerts import AlertChange, AlertTransition
 from callcenter.store import models as m
 from callcenter.store.upsert import insert_for
+from callcenter.store.writer import SetAsideNote
 
 
 def raise_alert(conn: Any, kind: str, level: str, message: str, at: float, *, ref: str = "",
@@ -82,3 +84,41 @@ def acknowledged_by(engine: Engine, alert_id: int) -> str | None:
         by: str | None = conn.execute(select(m.Alert.acknowledged_by)
                                       .where(m.Alert.id == alert_id)).scalar()
     return by
+
+
+def raise_set_aside(engine: Engine, notes: Sequence[SetAsideNote], at: float) -> list[AlertTransition]:
+    """One critical alert per outcome kept aside: a supervisor must look at it."""
+    raised: list[AlertTransition] = []
+    with engine.begin() as conn:
+        for note in notes:
+            what = f"{note.kind} {note.linkedid}".strip()
+            kept = (f"已留存 #{note.set_aside_id}" if note.set_aside_id is not None
+                    else "留存也失败, 见日志")
+            t = raise_once(conn, "store_set_aside", "critical",
+                           f"记录写入失败 ({kept}): {what} (write failed: {note.error})"[:500], at,
+                           ref=f"set_aside:{note.set_aside_id or what}"[:80])
+            if t is not None:
+                raised.append(t)
+    return raised
+
+
+def set_aside_rows(engine: Engine, *, open_only: bool) -> list[dict[str, Any]]:
+    query = select(m.SetAside).order_by(m.SetAside.id)
+    if open_only:
+        query = query.where(m.SetAside.resolved_at.is_(None))
+    with engine.connect() as conn:
+        return [{"id": r.id, "kind": r.kind, "linkedid": r.linkedid, "error": r.error,
+                 "at": r.at, "resolved_at": r.resolved_at, "payload": r.payload}
+                for r in conn.execute(query)]
+
+
+def resolve_set_aside(engine: Engine, row_id: int, at: float) -> AlertTransition | None:
+    """A supervisor dealt with it: marked resolved, and its alert cleared."""
+    with engine.begin() as conn:
+        done = conn.execute(update(m.SetAside).where(m.SetAside.id == row_id,
+                                                     m.SetAside.resolved_at.is_(None))
+                            .values(resolved_at=at)).rowcount
+        if not done:
+            return None
+        alert_id = open_alert_id(conn, "store_set_aside", f"set_aside:{row_id}")
+        return None if alert_id is None else clear_alert(conn, alert_id, at)

@@ -19,6 +19,7 @@ from callcenter.domain.clock import Clock
 from callcenter.domain.outcomes import Outcome
 from callcenter.domain.surge import SurgeState
 from callcenter.domain.tracker import Tracker
+from callcenter.store.writer import SetAsideNote
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Core:
     outcomes: Bus[Outcome]  # what the tracker decided, for every feature that cares
     alerts: Bus[AlertTransition]  # every alert raised, escalated, acknowledged or cleared
     surge: Bus[SurgeState]  # the surge level, on every change
+    set_aside: Bus[SetAsideNote]  # outcomes the store could not write (kept aside)
     tasks: TaskOwner  # side tasks (one database write each), owned and awaited at stop
     # Waits (in a worker thread) until the store has written what the tracker decided.
     flush_store: Callable[[float], bool]

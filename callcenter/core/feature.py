@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.outcomes import Outcome
 from callcenter.domain.surge import SurgeState
+from callcenter.store.writer import SetAsideNote
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -52,6 +53,7 @@ class Contribution:
     outcome_sinks: Sequence[Callable[[Sequence[Outcome]], None]] = ()
     alert_listeners: Sequence[Callable[[Sequence[AlertTransition]], None]] = ()
     surge_listeners: Sequence[Callable[[Sequence[SurgeState]], None]] = ()
+    set_aside_listeners: Sequence[Callable[[Sequence[SetAsideNote]], None]] = ()
     ami_handlers: Sequence[AmiHandler] = ()
     jobs: Sequence[Job] = ()
     routers: Sequence[APIRouter] = ()

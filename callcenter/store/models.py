@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -332,3 +333,17 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class SetAside(Base):
+    """An outcome the store could not write even alone and after retries: kept here
+    for a supervisor (with the error), never only a log line, and alerted."""
+
+    __tablename__ = "set_aside"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # the outcome's type, e.g. TicketOpened
+    linkedid: Mapped[str] = mapped_column(String(64), default="", index=True)
+    payload: Mapped[str] = mapped_column(Text)  # the outcome as JSON, to write it by hand
+    error: Mapped[str] = mapped_column(String(500))
+    at: Mapped[float] = mapped_column(Float)
+    resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -6,17 +6,23 @@ and never competes with SQLAlchemy for the GIL.
 to the writer process, which writes it in one transaction and acknowledges.  One
 batch is in flight at a time: while the database is busy, the next batch grows.
 If a batch fails, the writer retries each outcome alone so one bad row cannot take
-the others down with it.
+the others down with it; an outcome that still fails after `RETRIES` tries is kept
+aside in the `set_aside` table with its error (never only a log line) and reported
+back, so the daemon can raise an alert for a supervisor.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import multiprocessing
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,11 +32,26 @@ from callcenter.domain.outcomes import Outcome
 log = structlog.get_logger("callcenter.store")
 
 _STOP = object()
+RETRIES = 3  # tries of one outcome alone before it is set aside
+RETRY_PAUSES_S = (0.1, 0.5)  # between the tries: a lock or a blip may pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetAsideNote:
+    """An outcome the store could not write: what it was, and where it was kept."""
+
+    kind: str
+    linkedid: str
+    error: str
+    set_aside_id: int | None  # None: even keeping it aside failed (the database is gone)
 
 
 class StoreWriter:
     def __init__(self, database_url: str, repeat_window_s: float, *, batch_max: int = 500,
-                 flush_interval_s: float = 0.05, log_level: str = "INFO") -> None:
+                 flush_interval_s: float = 0.05, log_level: str = "INFO",
+                 on_set_aside: Callable[[list[SetAsideNote]], None] | None = None) -> None:
+        # Called from the sender thread: the callee hops to its own loop.
+        self.on_set_aside = on_set_aside
         self._batch_max = batch_max
         self._flush_interval_s = flush_interval_s
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -94,14 +115,19 @@ class StoreWriter:
                 batch.append(item)
             try:
                 self._pipe.send(batch)
-                written, failed = self._pipe.recv()
+                written, aside = self._pipe.recv()
             except (EOFError, OSError):
                 log.error("store.writer_died", lost=len(batch))
                 return
             with self._progress:
                 self._written += written
-                self.failed += failed
+                self.failed += len(aside)
                 self._progress.notify_all()
+            if aside and self.on_set_aside is not None:
+                try:
+                    self.on_set_aside(aside)
+                except Exception:  # telling must not stop the writing
+                    log.exception("store.set_aside_report_failed")
         self._pipe.send(None)
 
 
@@ -119,19 +145,50 @@ def _writer_process(pipe: Pipe, database_url: str, repeat_window_s: float,
         batch = pipe.recv()
         if batch is None:
             break
-        failed = 0
+        aside: list[SetAsideNote] = []
         try:
             with engine.begin() as connection:
                 applier.apply_batch(connection, batch)
         except SQLAlchemyError:
             log.warning("store.batch_failed", size=len(batch), exc_info=True)
             for outcome in batch:
-                try:
-                    with engine.begin() as connection:
-                        applier.apply(connection, outcome)
-                except SQLAlchemyError:
-                    failed += 1
-                    log.error("store.write_failed", outcome=type(outcome).__name__,
-                              exc_info=True)
-        pipe.send((len(batch), failed))
+                error = _write_alone(engine, applier, outcome)
+                if error is not None:
+                    aside.append(_set_aside(engine, outcome, error))
+        pipe.send((len(batch), aside))
     engine.dispose()
+
+
+def _write_alone(engine: Any, applier: Any, outcome: Outcome) -> str | None:
+    """Write one outcome, trying `RETRIES` times; the last error, or None when written."""
+    error = ""
+    for attempt in range(RETRIES):
+        try:
+            with engine.begin() as connection:
+                applier.apply(connection, outcome)
+            return None
+        except SQLAlchemyError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if attempt < len(RETRY_PAUSES_S):
+                time.sleep(RETRY_PAUSES_S[attempt])
+    return error
+
+
+def _set_aside(engine: Any, outcome: Outcome, error: str) -> SetAsideNote:
+    from sqlalchemy import insert  # noqa: PLC0415 - writer process only
+
+    from callcenter.store import models as m  # noqa: PLC0415
+
+    kind, linkedid = type(outcome).__name__, str(getattr(outcome, "linkedid", ""))[:64]
+    payload = json.dumps(dataclasses.asdict(outcome), ensure_ascii=False, default=str)
+    try:
+        with engine.begin() as connection:
+            row_id = connection.execute(insert(m.SetAside).values(
+                kind=kind, linkedid=linkedid, payload=payload, error=error, at=time.time())
+                .returning(m.SetAside.id)).scalar_one()
+    except SQLAlchemyError:
+        log.error("store.set_aside_failed", outcome=kind, linkedid=linkedid, exc_info=True)
+        return SetAsideNote(kind, linkedid, error, None)
+    log.error("store.set_aside", outcome=kind, linkedid=linkedid, set_aside_id=row_id,
+              error=error)
+    return SetAsideNote(kind, linkedid, error, int(row_id))
