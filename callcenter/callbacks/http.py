@@ -16,6 +16,7 @@ from callcenter.domain.callbacks import Outcome
 from callcenter.domain.phone import normalise
 from callcenter.errors import CallcenterError, Forbidden, InvalidInput
 from callcenter.web.auth import SignedIn, Supervisor
+from callcenter.web.params import RowId
 
 
 class AttemptResult(BaseModel):
@@ -32,7 +33,7 @@ def routes(core: Core, settings: CallbackSettings) -> APIRouter:
         return await asyncio.to_thread(service.campaigns, core.engine, core.tz)
 
     @router.post("/attempts/{attempt_id}/result", summary="Record a callback's outcome and score")
-    async def attempt_result(attempt_id: int, body: AttemptResult,
+    async def attempt_result(attempt_id: RowId, body: AttemptResult,
                              session: SignedIn) -> dict[str, Any]:
         if not session.user.is_supervisor:
             call = core.tracker.current_call(session.user.member_interface or "")

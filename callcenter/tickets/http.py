@@ -18,6 +18,7 @@ from callcenter.tickets import service as tickets
 from callcenter.users.service import Session
 from callcenter.web.auth import SignedIn, current_number, shown_number
 from callcenter.web.live import call_view
+from callcenter.web.params import RowId
 
 
 class TicketChanges(BaseModel):
@@ -70,7 +71,7 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
 
     @router.get("/tickets/{ticket_id}", summary="One ticket",
                 responses={403: {"description": "another agent's ticket"}})
-    async def get_ticket(ticket_id: int, session: SignedIn) -> dict[str, Any]:
+    async def get_ticket(ticket_id: RowId, session: SignedIn) -> dict[str, Any]:
         ticket = await asyncio.to_thread(tickets.get, core.engine, ticket_id)
         if not may_read(session, ticket):
             raise Forbidden(f"ticket #{ticket_id} belongs to another agent")
@@ -78,7 +79,7 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
 
     @router.patch("/tickets/{ticket_id}", summary="Record or change ticket fields",
                   responses={403: {"description": "another agent's ticket"}})
-    async def change_ticket(ticket_id: int, body: TicketChanges,
+    async def change_ticket(ticket_id: RowId, body: TicketChanges,
                             session: SignedIn) -> dict[str, Any]:
         ticket = await asyncio.to_thread(tickets.get, core.engine, ticket_id)
         if (not session.user.is_supervisor
@@ -109,7 +110,10 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
                                           before_linkedid=call.linkedid)
         callback = (await asyncio.to_thread(campaigns.latest_attempt, core.engine, number)
                     if call.queue == callback_queue else None)
-        return {"call": call_view(call), "ticket": ticket, "history": history,
+        shown_to = current(session)
+        return {"call": call_view(call),
+                "ticket": ticket and _shown(ticket, session, shown_to),
+                "history": [_shown(t, session, shown_to) for t in history],
                 "callback": callback,
                 "editable": ticket is not None
                 and ticket["owner_interface"] == session.user.member_interface}
