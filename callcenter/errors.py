@@ -14,6 +14,7 @@
     ├── TestBedError           testbed.failed        the Asterisk test bed could not start
     ├── CampaignError          campaign.invalid      no such campaign/attempt, bad mode, score
     ├── UnreadableFile         import.unreadable     a contact file that cannot be read at all
+    ├── InvalidPhoneNumber     phone.invalid         not digits (+ and separators) or out of bounds
     ├── UserError              users.invalid         bad user name, role or password (CLI)
     └── WebError                                     answered as JSON {"error": id, "detail"}
         ├── NotSignedIn        web.unauthenticated   401: no or expired session
@@ -89,6 +90,12 @@ class UnreadableFile(CallcenterError):
     """A whole file refused (encoding, no phone column); bad rows are reported instead."""
 
     error_id = "import.unreadable"
+
+
+class InvalidPhoneNumber(CallcenterError):
+    """Text that is not a phone number: refused at the boundary it came through."""
+
+    error_id = "phone.invalid"
 
 
 class UserError(CallcenterError):

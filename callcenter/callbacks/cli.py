@@ -12,7 +12,9 @@ from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbackSettings, CallbacksSection, callback_settings
 from callcenter.cli.context import CliContext
 from callcenter.core.feature import Command
+from callcenter.core.settings import CenterSettings
 from callcenter.domain.callbacks import Outcome
+from callcenter.domain.phone import PhoneNumber
 
 
 def _settings(ctx: CliContext) -> CallbackSettings:
@@ -54,7 +56,8 @@ def _campaigns(args: argparse.Namespace, ctx: CliContext) -> Any:
         if args.from_tickets_since:
             since = datetime.fromisoformat(args.from_tickets_since).replace(tzinfo=tz).timestamp()
             added = service.add_from_tickets(engine, campaign, since, now, now, tz=tz,
-                                             calendar=settings.window.calendar)
+                                             calendar=settings.window.calendar,
+                                             phones=ctx.config.get(CenterSettings).phones)
         return {"id": campaign, "contacts_from_tickets": added}
     if args.action == "import":
         imported = service.import_file(engine, args.campaign, args.file, now, tz,
@@ -108,7 +111,8 @@ def _dnc_arguments(dnc: argparse.ArgumentParser) -> None:
 
 def _dnc(args: argparse.Namespace, ctx: CliContext) -> Any:
     if args.action == "add":
-        return {"added": service.dnc_add(ctx.engine, args.number, args.reason, ctx.now)}
+        number = PhoneNumber.parse(args.number, ctx.config.get(CenterSettings).phones)
+        return {"added": service.dnc_add(ctx.engine, number, args.reason, ctx.now)}
     if args.action == "remove":
         return {"removed": service.dnc_remove(ctx.engine, args.number)}
     return service.dnc_list(ctx.engine, ctx.tz)

@@ -8,6 +8,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from callcenter.alerts import service as alerts
@@ -23,10 +24,12 @@ from callcenter.domain.callbacks import (
     RetryPolicy,
     after_outcome,
 )
-from callcenter.domain.phone import normalise
+from callcenter.domain.phone import PhoneNumber, PhoneRules, normalise
 from callcenter.errors import CampaignError
 from callcenter.store import models as m
 from callcenter.store.upsert import insert_for
+
+log = structlog.get_logger("callcenter.callbacks")
 
 
 @dataclass(frozen=True)
@@ -87,14 +90,14 @@ def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
     return report
 
 
-def add_contact(engine: Engine, campaign_id: int, phone: str, now: float, *,
+def add_contact(engine: Engine, campaign_id: int, phone: PhoneNumber, now: float, *,
                 tz: ZoneInfo, calendar: WorkCalendar, name: str = "",
                 deadline: float | None = None, ticket_id: int | None = None,
                 note: str = "", member: bool = False) -> int | None:
     """One contact (from a ticket or an abandoned call); None if already there or refused.
     Without an explicit deadline, the campaign's rule applies in the center's zone and
     working calendar."""
-    number = normalise(phone)
+    number = phone.digits
     with engine.begin() as conn:
         campaign = _campaign(conn, campaign_id)
         if conn.execute(select(m.DoNotCall.phone).where(m.DoNotCall.phone == number)).first():
@@ -110,16 +113,24 @@ def add_contact(engine: Engine, campaign_id: int, phone: str, now: float, *,
 
 
 def add_from_tickets(engine: Engine, campaign_id: int, since: float, until: float,
-                     now: float, *, tz: ZoneInfo, calendar: WorkCalendar) -> int:
+                     now: float, *, tz: ZoneInfo, calendar: WorkCalendar,
+                     phones: PhoneRules) -> int:
+    """The callers of the tickets opened in [since, until); a stored number that is not a
+    valid phone number (an old row, a hostile caller ID) is skipped, never dialed."""
     with engine.connect() as conn:
         tickets = conn.execute(select(m.Ticket.id, m.Ticket.caller_phone, m.Ticket.opened_at)
                                .where(m.Ticket.opened_at >= since, m.Ticket.opened_at < until)
                                .order_by(m.Ticket.opened_at)).all()
     added = 0
     for ticket in tickets:
-        if ticket.caller_phone and add_contact(engine, campaign_id, ticket.caller_phone, now,
-                                               tz=tz, calendar=calendar,
-                                               ticket_id=ticket.id) is not None:
+        number = PhoneNumber.or_none(ticket.caller_phone or "", phones)
+        if number is None:
+            if ticket.caller_phone:
+                log.warning("campaign.contact_refused", error_id="phone.invalid",
+                            ticket=ticket.id, campaign=campaign_id)
+            continue
+        if add_contact(engine, campaign_id, number, now, tz=tz, calendar=calendar,
+                       ticket_id=ticket.id) is not None:
             added += 1
     return added
 
@@ -210,8 +221,8 @@ def record_outcome(engine: Engine, attempt_id: int, outcome: Outcome, now: float
             ).on_conflict_do_nothing())
 
 
-def dnc_add(engine: Engine, phone: str, reason: str, now: float) -> str:
-    number = normalise(phone)
+def dnc_add(engine: Engine, phone: PhoneNumber, reason: str, now: float) -> str:
+    number = phone.digits
     with engine.begin() as conn:
         conn.execute(insert_for(conn, m.DoNotCall).values(phone=number, reason=reason,
                                                           added_at=now).on_conflict_do_nothing())

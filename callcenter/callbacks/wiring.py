@@ -7,14 +7,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import structlog
+
 from callcenter.callbacks import http, jobs, service
 from callcenter.callbacks.ami import DialerStream
 from callcenter.callbacks.dialer import Dialer
 from callcenter.callbacks.settings import CallbackSettings, CallbacksSection, callback_settings
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Job
+from callcenter.core.settings import CenterSettings
 from callcenter.domain import outcomes as oc
+from callcenter.domain.phone import PhoneNumber
 from callcenter.domain.surge import SurgeState
+
+log = structlog.get_logger("callcenter.callbacks")
 
 DEADLINE_CHECK_S = 60.0  # overdue callbacks are counted in days: once a minute is plenty
 
@@ -26,6 +32,7 @@ class AbandonedCallers:
     def __init__(self, core: Core, settings: CallbackSettings) -> None:
         self.core = core
         self.settings = settings
+        self.phones = core.config.get(CenterSettings).phones
         # Ensured once, here: concurrent abandons must all land in the same campaign.
         self.campaign = service.abandoned_campaign(core.engine, core.clock.now())
 
@@ -33,14 +40,19 @@ class AbandonedCallers:
         for o in outcomes:
             if (isinstance(o, oc.CallAbandoned) and o.caller_number
                     and o.waited_s >= self.settings.abandoned_min_wait_s):
-                self.core.tasks.spawn(asyncio.to_thread(self._add, o.caller_number, o.at),
+                number = PhoneNumber.or_none(o.caller_number, self.phones)
+                if number is None:  # a caller ID that is no number is never called back
+                    log.warning("callback.contact_refused", error_id="phone.invalid",
+                                linkedid=o.linkedid, uniqueid=o.uniqueid)
+                    continue
+                self.core.tasks.spawn(asyncio.to_thread(self._add, number, o.at),
                                       name="abandoned-caller")
             elif isinstance(o, oc.TicketOpened) and o.caller_number:
                 self.core.tasks.spawn(asyncio.to_thread(service.cancel_abandoned,
                                                         self.core.engine, o.caller_number),
                                       name="got-through")
 
-    def _add(self, number: str, at: float) -> None:
+    def _add(self, number: PhoneNumber, at: float) -> None:
         service.add_contact(self.core.engine, self.campaign, number, at, tz=self.core.tz,
                             calendar=self.settings.window.calendar,
                             deadline=at + self.settings.abandoned_deadline_s,

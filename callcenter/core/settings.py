@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from callcenter.checks import one_of, positive, timezone
 from callcenter.config import setting
+from callcenter.domain.phone import PhoneRules
 
 DEFAULT_DB_PATH = Path("/var/lib/callcenter/callcenter.db")
 
@@ -30,14 +31,23 @@ class DatabaseSettings:
         return "DatabaseSettings(...)"
 
 
+_PHONES = PhoneRules()
+
+
 @dataclass(frozen=True, slots=True)
 class CenterSettings:
     SECTION: ClassVar[str] = "center"
     timezone: str = setting("Asia/Shanghai", timezone)  # "today" is this zone's day
+    phone_min_digits: int = setting(_PHONES.min_digits, positive)
+    phone_max_digits: int = setting(_PHONES.max_digits, positive)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def phones(self) -> PhoneRules:
+        return PhoneRules(self.phone_min_digits, self.phone_max_digits)
 
 
 _LEVELS = one_of("DEBUG", "INFO", "WARNING", "ERROR")

@@ -1,10 +1,65 @@
-"""Phone numbers: one canonical form for lookups, and a masked form for logs."""
+"""Phone numbers: a validated value type, one canonical form for lookups, and a
+masked form for logs.
+
+A number comes from callers (their caller ID), spreadsheets, the CLI and the web
+API, and goes into AMI actions, so it is parsed once at each entry into
+`PhoneNumber`, which holds only digits (an international number keeps its 00
+prefix): nothing else can reach a dial string or a channel variable.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from callcenter.errors import InvalidPhoneNumber
 
 _NON_DIGITS = re.compile(r"[\s\-().]")
+# What a written number may contain before normalisation: digits, one leading +,
+# and the separators people type.  Anything else (& , ; / @ letters sip: Local/...)
+# is refused, never cleaned into something dialable.
+_WRITTEN = re.compile(r"\+?[0-9 \-().]+")  # ASCII digits and plain spaces only
+_MAX_WRITTEN = 40  # longer text is not a number, whatever it contains
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneRules:
+    """Length bounds of a canonical number (settings: `[center] phone_*_digits`)."""
+
+    min_digits: int = 3  # 110, 120, 12345: short service numbers are real callers
+    max_digits: int = 17  # 00 + the 15 digits E.164 allows
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    digits: str
+
+    def __post_init__(self) -> None:
+        # Even built directly (from a stored row), it can hold nothing but digits.
+        if not (self.digits.isascii() and self.digits.isdigit()):
+            raise InvalidPhoneNumber(f"not a canonical number: {mask_text(self.digits)!r}")
+
+    @classmethod
+    def parse(cls, text: str, rules: PhoneRules = PhoneRules()) -> PhoneNumber:
+        written = text.strip()
+        if len(written) > _MAX_WRITTEN or not _WRITTEN.fullmatch(written):
+            raise InvalidPhoneNumber(f"not a phone number: {mask_text(written)!r}")
+        digits = normalise(written)
+        if not (rules.min_digits <= len(digits) <= rules.max_digits) or not digits.isdigit():
+            raise InvalidPhoneNumber(
+                f"a phone number has {rules.min_digits}-{rules.max_digits} digits, "
+                f"not {len(digits)}")
+        return cls(digits)
+
+    @classmethod
+    def or_none(cls, text: str, rules: PhoneRules = PhoneRules()) -> PhoneNumber | None:
+        try:
+            return cls.parse(text, rules)
+        except InvalidPhoneNumber:
+            return None
+
+    def __str__(self) -> str:
+        return self.digits
 
 
 def normalise(number: str) -> str:
@@ -32,3 +87,8 @@ def mask(number: str) -> str:
     if len(digits) <= 7:
         return digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
     return digits[:3] + "****" + digits[-4:]
+
+
+def mask_text(text: str) -> str:
+    """Refused input, shown in an error without the digits it may carry."""
+    return re.sub(r"\d", "*", text[:_MAX_WRITTEN])

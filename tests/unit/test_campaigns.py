@@ -12,9 +12,11 @@ from openpyxl import Workbook
 from callcenter.callbacks import service
 from callcenter.domain.calendar import WorkCalendar
 from callcenter.domain.callbacks import Outcome, RetryPolicy
+from callcenter.domain.phone import PhoneNumber
 from callcenter.store import db
 from callcenter.store import models as m
 
+P = PhoneNumber.parse
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
 NOW = 1_800_000_000.0
@@ -70,12 +72,12 @@ def test_xlsx_import(db_url: str, tmp_path: Path) -> None:
 def test_outcomes_retries_do_not_call_and_report(db_url: str) -> None:
     engine = db.engine_for(db_url)
     campaign = _campaign(db_url)
-    first = service.add_contact(engine, campaign, "13800138000", NOW, tz=TZ, calendar=CAL,
+    first = service.add_contact(engine, campaign, P("13800138000"), NOW, tz=TZ, calendar=CAL,
                                 name="张三", member=True)
-    second = service.add_contact(engine, campaign, "13900139000", NOW, tz=TZ, calendar=CAL,
+    second = service.add_contact(engine, campaign, P("13900139000"), NOW, tz=TZ, calendar=CAL,
                                  name="李四")
     assert first and second
-    same_person = service.add_contact(engine, campaign, "+8613800138000", NOW, tz=TZ, calendar=CAL)
+    same_person = service.add_contact(engine, campaign, P("+8613800138000"), NOW, tz=TZ, calendar=CAL)
     assert same_person is None
     policy = RetryPolicy(max_attempts=3)
     with engine.begin() as conn:
@@ -98,14 +100,14 @@ def test_outcomes_retries_do_not_call_and_report(db_url: str) -> None:
     assert report["per_agent"] == {"Local/1@x": {"success": 1, "refused": 1}}
     # refused: on the do-not-call list, never added to any campaign again
     other = _campaign(db_url)
-    assert service.add_contact(engine, other, "13900139000", NOW, tz=TZ, calendar=CAL) is None
+    assert service.add_contact(engine, other, P("13900139000"), NOW, tz=TZ, calendar=CAL) is None
 
 
 def test_abandoned_caller_who_gets_through_needs_no_callback(db_url: str) -> None:
     engine = db.engine_for(db_url)
     standing = service.abandoned_campaign(engine, NOW)
     assert service.abandoned_campaign(engine, NOW) == standing  # one standing campaign
-    service.add_contact(engine, standing, "13800138000", NOW, tz=TZ, calendar=CAL)
+    service.add_contact(engine, standing, P("13800138000"), NOW, tz=TZ, calendar=CAL)
     assert service.cancel_abandoned(engine, "+86 138 0013 8000") == 1
     rows = service.campaigns(engine, TZ)
     assert rows[0]["pending"] == 0
@@ -114,7 +116,7 @@ def test_abandoned_caller_who_gets_through_needs_no_callback(db_url: str) -> Non
 def test_overdue_callbacks_raise_and_clear_an_alert(db_url: str) -> None:
     engine = db.engine_for(db_url)
     campaign = _campaign(db_url)
-    service.add_contact(engine, campaign, "13800138000", NOW, tz=TZ, calendar=CAL,
+    service.add_contact(engine, campaign, P("13800138000"), NOW, tz=TZ, calendar=CAL,
                         deadline=NOW + 3 * 86400)
     assert service.check_deadlines(engine, NOW + 86400) == 0
     assert service.check_deadlines(engine, NOW + 4 * 86400) == 1
@@ -122,7 +124,7 @@ def test_overdue_callbacks_raise_and_clear_an_alert(db_url: str) -> None:
     with engine.connect() as conn:
         alerts = conn.execute(m.Alert.__table__.select()).all()
     assert len(alerts) == 1 and alerts[0].cleared_at is None
-    service.dnc_add(engine, "13800138000", "refused", NOW + 5 * 86400)  # cancels the contact
+    service.dnc_add(engine, P("13800138000"), "refused", NOW + 5 * 86400)  # cancels the contact
     assert service.check_deadlines(engine, NOW + 5 * 86400) == 0
     with engine.connect() as conn:
         assert conn.execute(m.Alert.__table__.select()).one().cleared_at is not None

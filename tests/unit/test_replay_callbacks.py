@@ -24,6 +24,7 @@ from callcenter.domain import events as ev
 from callcenter.domain.calendar import DialingWindow, WorkCalendar
 from callcenter.domain.callbacks import DEFAULT_CAUSE_MAP, DEFAULT_REASON_MAP, Pacing, RetryPolicy
 from callcenter.domain.clock import ManualClock
+from callcenter.domain.phone import PhoneNumber
 from callcenter.errors import AmiConnectionLost, AmiError, CallcenterError, MalformedEvent
 from callcenter.store import db
 from callcenter.store import models as m
@@ -269,7 +270,8 @@ async def _play(db_url: str, scenario: str, *,
         scenario, mode=recorded.mode.value,
         agent_interface=SCENARIOS[scenario].agent.interface
         if recorded.mode is at.Mode.AGENT_FIRST else None), T0)
-    service.add_contact(engine, campaign_id, recorded.phone, T0, tz=ZoneInfo("Asia/Shanghai"),
+    service.add_contact(engine, campaign_id, PhoneNumber.parse(recorded.phone), T0,
+                        tz=ZoneInfo("Asia/Shanghai"),
                         calendar=WorkCalendar(), deadline=T0 + 86400)
     ami = _FakeAmi()
     dialer = _dialer(engine, ami)

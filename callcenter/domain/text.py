@@ -1,0 +1,23 @@
+"""Text that came from outside (a caller's name, a spreadsheet cell, an AMI header)
+made safe to keep: control characters and the bidirectional embeddings, overrides
+and isolates removed (a caller chooses their caller ID: U+202E would turn 110 into
+011 on a page, ESC would drive a terminal), and the length capped."""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls and DEL; the Arabic letter mark, LRM/RLM, the line and paragraph
+# separators; the embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                       r"\u2066-\u2069]")
+
+
+def has_controls(text: str) -> bool:
+    return _CONTROLS.search(text) is not None
+
+
+def clean(text: str, max_chars: int) -> str:
+    """Controls removed (tabs and newlines become spaces), trimmed, at most max_chars."""
+    spaced = text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ")
+    return _CONTROLS.sub("", spaced).strip()[:max_chars]
