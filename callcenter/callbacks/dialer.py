@@ -24,15 +24,16 @@ import structlog
 from sqlalchemy import Engine, func, insert, select, update
 
 from callcenter.ami.client import AmiClient, flatten
-from callcenter.ami.translate import live_channels, translate_callback
+from callcenter.ami.grammar import check_originate
+from callcenter.ami.translate import STANDARD_PHONES, live_channels, translate_callback
 from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbackSettings, in_peak
 from callcenter.domain import attempts as at
 from callcenter.domain import events as ev
 from callcenter.domain.callbacks import Contact, Outcome, free_slots, refusal
 from callcenter.domain.clock import Clock
-from callcenter.domain.phone import mask
-from callcenter.errors import AmiError, MalformedEvent
+from callcenter.domain.phone import PhoneNumber, PhoneRules, mask
+from callcenter.errors import AmiError, AmiUnsafeValue, InvalidPhoneNumber, MalformedEvent
 from callcenter.store import models as m
 
 log = structlog.get_logger("callcenter.dialer")
@@ -83,8 +84,10 @@ def originate_fields(spec: OriginateSpec, ref: at.AttemptRef,
 class Dialer:
     def __init__(self, engine: Engine, ami: AmiClient, *, settings: CallbackSettings,
                  clock: Clock, center_tz: ZoneInfo, free_agents: Callable[[str], int],
-                 paused_by_surge: Callable[[], bool]) -> None:
+                 paused_by_surge: Callable[[], bool],
+                 phones: PhoneRules = STANDARD_PHONES) -> None:
         self.engine = engine
+        self.phones = phones
         self.ami = ami
         self.settings = settings
         self.clock = clock
@@ -107,7 +110,7 @@ class Dialer:
         if raw.get("Uniqueid", "") not in self.watched:
             return
         try:
-            event = translate_callback(raw)
+            event = translate_callback(raw, self.phones)
         except MalformedEvent as exc:
             log.warning("ami.malformed_event", error_id=exc.error_id, detail=str(exc))
             return
@@ -226,16 +229,35 @@ class Dialer:
     async def _dial(self, contact: Any, campaign: Any, now: float) -> None:
         channel_id = f"cb-{uuid.uuid4().hex}"
         action_id = f"cb-act-{uuid.uuid4().hex}"
+        try:  # again, just before dialing: nothing but a number reaches Originate
+            number = PhoneNumber.parse(contact.phone, self.phones).digits
+            check_originate(originate_fields(OriginateSpec.of(self.settings), at.AttemptRef(
+                0, campaign.id, channel_id, action_id, number, at.Mode(campaign.mode)),
+                campaign.agent_interface))
+        except (InvalidPhoneNumber, AmiUnsafeValue) as exc:
+            log.warning("callback.refused", error_id=exc.error_id, detail=str(exc),
+                        campaign=campaign.id, contact=contact.id)
+            await asyncio.to_thread(self._refuse, contact.id, str(exc), now)
+            return
         attempt_id = await asyncio.to_thread(self._store_dialing, contact, campaign, channel_id,
                                              action_id, now)
         if attempt_id is None:
             return  # someone else took it
-        ref = at.AttemptRef(attempt_id, campaign.id, channel_id, action_id, contact.phone,
+        ref = at.AttemptRef(attempt_id, campaign.id, channel_id, action_id, number,
                             at.Mode(campaign.mode))
-        fields = originate_fields(OriginateSpec.of(self.settings), ref, campaign.agent_interface)
+        fields = check_originate(originate_fields(OriginateSpec.of(self.settings), ref,
+                                                  campaign.agent_interface))
         self.attempts.dialing(ref)  # before any event of the channel can arrive
         _bound(ref).info("callback.dialing", mode=campaign.mode)
         self._spawn(self._originate(ref, fields))
+
+    def _refuse(self, contact_id: int, why: str, now: float) -> None:
+        """Never dialed: the contact is closed with the center's code for a bad number."""
+        with self.engine.begin() as conn:
+            conn.execute(update(m.Contact).where(m.Contact.id == contact_id,
+                                                 m.Contact.status == "pending").values(
+                status="failed", last_outcome=Outcome.WRONG_NUMBER.value, next_due_at=now,
+                note=f"refused before dialing: {why}"[:500]))
 
     def _store_dialing(self, contact: Any, campaign: Any, channel_id: str, action_id: str,
                        now: float) -> int | None:

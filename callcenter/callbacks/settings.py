@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from callcenter import checks as ck
+from callcenter.ami.grammar import is_dial_template, is_name
 from callcenter.checks import parse_range
 from callcenter.config import setting
 from callcenter.domain.calendar import DailyHours, DialingWindow, OuterBound, Season, WorkCalendar
@@ -32,6 +33,15 @@ def _outcome_map(value: Any) -> str | None:
     return None
 
 
+def _template(value: Any) -> str | None:
+    ok = "{number}" in value and is_dial_template(value)
+    return None if ok else "must be a dial string with {number}, like PJSIP/{number}@trunk"
+
+
+def _name(value: Any) -> str | None:
+    return None if is_name(value) else "must be a dialplan name (letters, digits, _ and -)"
+
+
 def _as_setting(table: Mapping[int, Outcome]) -> dict[str, str]:
     return {str(code): outcome.value for code, outcome in table.items()}
 
@@ -39,10 +49,10 @@ def _as_setting(table: Mapping[int, Outcome]) -> dict[str, str]:
 @dataclass(frozen=True, slots=True)
 class CallbacksSection:
     SECTION: ClassVar[str] = "callbacks"
-    channel_template: str = "PJSIP/{number}@trunk"  # how a customer's number is dialed
-    callback_queue: str = "callback"
-    customer_first_context: str = "callcenter-callback"
-    agent_first_context: str = "callcenter-callback-agent-first"
+    channel_template: str = setting("PJSIP/{number}@trunk", _template)  # how a number is dialed
+    callback_queue: str = setting("callback", _name)
+    customer_first_context: str = setting("callcenter-callback", _name)
+    agent_first_context: str = setting("callcenter-callback-agent-first", _name)
     caller_id: str = ""
     max_in_flight_total: int = setting(_PACING.total, ck.positive)
     max_in_flight_per_campaign: int = setting(_PACING.per_campaign, ck.positive)
@@ -72,6 +82,11 @@ class CallbacksSection:
     predictable_peaks: tuple[str, ...] = setting((), ck.periods)
     peak_max_agents: int = setting(_PACING.peak_agents, ck.positive)
     dialer_interval_s: float = setting(2.0, ck.positive)
+    # Contact-list imports (CSV, .xlsx) are read as they stream in; any of these passed
+    # refuses the whole file, so a hostile file costs bounded memory and time.
+    import_max_bytes: int = setting(20_000_000, ck.positive)
+    import_max_rows: int = setting(100_000, ck.positive)
+    import_max_field_chars: int = setting(1_000, ck.positive)
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,20 @@ class CallbackSettings:
     abandoned_min_wait_s: float
     abandoned_deadline_s: float
     dialer_interval_s: float
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one contact-list import may cost: its file's size, its data rows (blank ones
+    included) and the characters in any one cell."""
+
+    max_bytes: int
+    max_rows: int
+    max_field_chars: int
+
+
+def import_limits(c: CallbacksSection) -> ImportLimits:
+    return ImportLimits(c.import_max_bytes, c.import_max_rows, c.import_max_field_chars)
 
 
 def _hours(span: str, lunch: str) -> DailyHours:

@@ -75,7 +75,8 @@ def wire(core: Core) -> Contribution:
     hold = SurgeHold()
     dialer = Dialer(core.engine, core.ami, settings=settings, clock=core.clock, center_tz=core.tz,
                     free_agents=core.tracker.agents_available,
-                    paused_by_surge=lambda: hold.paused)
+                    paused_by_surge=lambda: hold.paused,
+                    phones=core.config.get(CenterSettings).phones)
     abandoned = AbandonedCallers(core, settings)
     return Contribution(
         outcome_sinks=[abandoned.on_outcomes],

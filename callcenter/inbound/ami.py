@@ -14,6 +14,7 @@ import structlog
 from callcenter.ami.client import flatten
 from callcenter.ami.translate import KNOWN_EVENTS, MalformedEvent, snapshot, translate
 from callcenter.core.core import Core
+from callcenter.core.settings import CenterSettings
 
 log = structlog.get_logger("callcenter.inbound")
 
@@ -24,6 +25,7 @@ class InboundStream:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.tracker = core.tracker
+        self.phones = core.config.get(CenterSettings).phones
         self.events_handled = 0
         self._timers_changed = asyncio.Event()
         self._next_wake: float | None = None
@@ -35,7 +37,7 @@ class InboundStream:
 
     def on_message(self, raw: Mapping[str, str]) -> None:
         try:
-            event = translate(raw)
+            event = translate(raw, self.phones)
         except MalformedEvent as exc:
             log.warning("ami.malformed_event", error_id=exc.error_id, detail=str(exc))
             return
@@ -53,7 +55,7 @@ class InboundStream:
     async def on_connected(self) -> None:
         """On every (re)connect: the whole picture from QueueStatus."""
         reply = await self.core.ami.action({"Action": "QueueStatus"}, as_list=True)
-        snap = snapshot([flatten(m) for m in reply])
+        snap = snapshot([flatten(m) for m in reply], self.phones)
         log.info("ami.resynced", queues=len(snap.queues), members=len(snap.members),
                  waiting=len(snap.waiting))
         self.core.outcomes.publish(self.tracker.handle(snap))
