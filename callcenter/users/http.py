@@ -7,13 +7,14 @@ import asyncio
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from callcenter.errors import CsrfRejected, LoginThrottled, NotSignedIn
+from callcenter.errors import CsrfRejected, NotSignedIn
 from callcenter.users import service as users
 from callcenter.web.auth import (
     CSRF_HEADER,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     SignedIn,
+    client_address,
     context,
     language,
     same_origin,
@@ -44,15 +45,19 @@ async def login(body: Login, request: Request, response: Response) -> Me:
     if not same_origin(request) or not tokens_match(
             request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.headers.get(CSRF_HEADER)):
         raise CsrfRejected("reload the sign-in page and try again")
-    address = request.client.host if request.client else "?"
-    wait = ctx.throttle.retry_after(body.username, address)
-    if wait > 0:
-        raise LoginThrottled(wait)
-    user = await asyncio.to_thread(users.authenticate, ctx.engine, body.username, body.password)
+    # Counted before the password is checked (LoginThrottled if too many): tries sent
+    # at once cannot all slip through while the first ones are still being verified.
+    attempt = ctx.throttle.begin(body.username,
+                                 client_address(request, ctx.settings.proxy_networks))
+    try:
+        user = await asyncio.to_thread(users.authenticate, ctx.engine, body.username,
+                                       body.password)
+    except BaseException:
+        ctx.throttle.refund(attempt)  # the check itself failed: the try proved nothing
+        raise
     if user is None:
-        ctx.throttle.failed(body.username, address)
         raise NotSignedIn("wrong user name or password")
-    ctx.throttle.succeeded(body.username)
+    ctx.throttle.succeeded(attempt)
     token, session = await asyncio.to_thread(users.open_session, ctx.engine, user,
                                              ctx.clock.now(), ctx.settings.session_s)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",

@@ -3,6 +3,8 @@ the static files.  Features add their routes to it; the web feature serves it.""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -26,6 +28,16 @@ async def _web_error(request: Request, exc: Exception) -> Response:
                         headers=headers)
 
 
+def relative_location(location: str) -> str:
+    """Redirects stay on this site: starlette builds the trailing-slash redirect from
+    the request's Host header, which anyone can forge, so only the path is kept (and a
+    path starting `//` or `/\\`, which browsers read as another host, is folded)."""
+    parts = urlsplit(location)
+    path = "/" + parts.path.lstrip("/\\")
+    return path + (f"?{parts.query}" if parts.query else "") + (
+        f"#{parts.fragment}" if parts.fragment else "")
+
+
 class SecurityHeaders:
     """Plain ASGI middleware (not BaseHTTPMiddleware, whose extra stream hop would sit
     between every pushed event and the socket)."""
@@ -47,6 +59,8 @@ class SecurityHeaders:
                 headers.setdefault("Referrer-Policy", "same-origin")
                 if api:
                     headers.setdefault("Cache-Control", "no-store")
+                if "location" in headers:
+                    headers["Location"] = relative_location(headers["location"])
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import secrets
+from collections.abc import Sequence
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -20,6 +22,8 @@ from callcenter.domain.phone import mask, normalise
 from callcenter.errors import CsrfRejected, Forbidden, NotSignedIn
 from callcenter.users.service import Session, find_session
 from callcenter.web.context import WebContext
+from callcenter.web.settings import IpNetwork
+from callcenter.web.text import plain
 
 SESSION_COOKIE = "cc_session"
 LOGIN_CSRF_COOKIE = "cc_login_csrf"
@@ -37,6 +41,42 @@ def same_origin(request: Request) -> bool:
     if not origin:
         return True  # not a browser form post (curl, scripts): the CSRF token still applies
     return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def client_address(request: Request, trusted: Sequence[IpNetwork]) -> str:
+    """The address sign-in limits count against.  X-Forwarded-For is believed only when
+    the peer is a trusted proxy, and then read from the right: each trusted proxy
+    appended the address it saw, so the right-most hop that is not a trusted proxy is
+    the client; whatever lies left of it the client may have written itself."""
+    peer = request.client.host if request.client else "?"
+    peer = _address(peer) or peer
+    if not trusted or not _trusted(peer, trusted):
+        return peer
+    hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",")]
+    client = peer
+    for hop in reversed(hops):
+        if not _address(hop):
+            break  # not written by a proxy: keep the last address a trusted hop gave
+        client = _address(hop)
+        if not _trusted(client, trusted):
+            break
+    return client
+
+
+def _address(text: str) -> str:
+    """The address in its one spelling ("" if it is none): an IPv4 address seen on an
+    IPv6 socket (::ffff:10.0.0.1) is that IPv4 address, so limits and CIDRs match."""
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return ""
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped or ip)
+
+
+def _trusted(address: str, trusted: Sequence[IpNetwork]) -> bool:
+    canonical = _address(address)
+    return bool(canonical) and any(ipaddress.ip_address(canonical) in net for net in trusted)
 
 
 def tokens_match(expected: str, given: str | None) -> bool:
@@ -77,10 +117,11 @@ def current_number(tracker: LiveView, session: Session) -> str | None:
 
 
 def shown_number(number: str, session: Session, current: str | None) -> str:
-    """Agents see full numbers only on the call they are on."""
+    """Agents see full numbers only on the call they are on.  Control characters a
+    caller put in their caller ID are dropped (see web/text.py)."""
     if session.user.is_supervisor or (current is not None and normalise(number) == current):
-        return number
-    return mask(number)
+        return plain(number)
+    return mask(plain(number))
 
 
 def language(request: Request, default: str) -> str:

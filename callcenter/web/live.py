@@ -14,6 +14,7 @@ from callcenter.domain.live_view import ActiveCall, LiveView
 from callcenter.domain.surge import SurgeLevel, SurgeState
 from callcenter.domain.wallboard import Wallboard
 from callcenter.web.hub import Hub
+from callcenter.web.text import plain
 
 NORMAL = SurgeState(SurgeLevel.NORMAL, None, 0)  # until the surge monitor says otherwise
 
@@ -21,7 +22,7 @@ NORMAL = SurgeState(SurgeLevel.NORMAL, None, 0)  # until the surge monitor says 
 def call_view(call: ActiveCall) -> dict[str, Any]:
     """A call as the agent desk shows it."""
     return {"linkedid": call.linkedid, "uniqueid": call.uniqueid, "queue": call.queue,
-            "caller_number": call.caller_number, "owner": call.owner.interface,
+            "caller_number": plain(call.caller_number), "owner": call.owner.interface,
             "owner_name": call.owner.name, "late_answer": call.late_answer,
             "ring_s": round(call.ring_s, 1), "hold_s": round(call.hold_s, 1),
             "at": call.answered_at}

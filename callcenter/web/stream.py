@@ -8,12 +8,13 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from callcenter.alerts import service as alerts
-from callcenter.users.service import Session
-from callcenter.web.auth import SignedIn, context
+from callcenter.users.service import Session, find_session
+from callcenter.web.auth import SESSION_COOKIE, SignedIn, context
 from callcenter.web.context import WebContext
 from callcenter.web.hub import Subscriber
 from callcenter.web.live import call_view
@@ -21,6 +22,7 @@ from callcenter.web.live import call_view
 router = APIRouter(prefix="/api", tags=["push"])
 KEEPALIVE_S = 15.0
 MAX_BATCH = 200
+log = structlog.get_logger("callcenter.web")
 
 
 async def wallboard_snapshot(ctx: WebContext) -> dict[str, Any]:
@@ -43,7 +45,35 @@ def _frame(event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
 
-async def _events(ctx: WebContext, sub: Subscriber, first: dict[str, Any]) -> AsyncIterator[str]:
+# The last frame of a stream whose session ended: the page goes to the sign-in page
+# instead of reconnecting.
+SIGNED_OUT = _frame("signed_out", "{}")
+
+
+class _SessionWatch:
+    """Re-reads the stream's session now and then (a worker thread, at most once per
+    `stream_recheck_s`), so a user signed out, disabled or past expiry stops receiving
+    within seconds instead of for as long as the browser keeps the stream open."""
+
+    def __init__(self, ctx: WebContext, token: str) -> None:
+        self.ctx, self.token = ctx, token
+        self.checked_at = ctx.clock.now()
+
+    async def still_valid(self) -> bool:
+        now = self.ctx.clock.now()
+        if now - self.checked_at < self.ctx.settings.stream_recheck_s:
+            return True
+        self.checked_at = now
+        try:
+            found = await asyncio.to_thread(find_session, self.ctx.engine, self.token, now)
+        except Exception:  # the database unreachable: fail closed, the browser reconnects
+            log.warning("web.stream_recheck_failed", exc_info=True)
+            return False
+        return found is not None
+
+
+async def _events(ctx: WebContext, sub: Subscriber, first: dict[str, Any],
+                  watch: _SessionWatch) -> AsyncIterator[str]:
     try:
         yield _frame("snapshot", json.dumps(first, ensure_ascii=False, separators=(",", ":")))
         while True:
@@ -51,12 +81,18 @@ async def _events(ctx: WebContext, sub: Subscriber, first: dict[str, Any]) -> As
                 async with asyncio.timeout(KEEPALIVE_S):  # no extra task per message
                     first_message = await sub.queue.get()
             except TimeoutError:
+                if not await watch.still_valid():
+                    yield SIGNED_OUT
+                    return
                 yield ": keep-alive\n\n"  # proxies and browsers drop silent streams
                 continue
             # Whatever queued up meanwhile goes out in the same write.
             batch = [first_message]
             while not sub.queue.empty() and len(batch) < MAX_BATCH:
                 batch.append(sub.queue.get_nowait())
+            if not await watch.still_valid():  # checked before, so nothing more leaks
+                yield SIGNED_OUT
+                return
             frames = "".join(_frame(event, data) for event, data in batch if event)
             if frames:
                 yield frames
@@ -72,5 +108,6 @@ async def stream(session: SignedIn, request: Request) -> StreamingResponse:
     ctx = context(request)
     sub = ctx.hub.subscribe(session.user)  # before the snapshot: nothing falls in between
     first = await _snapshot(ctx, session)
-    return StreamingResponse(_events(ctx, sub, first), media_type="text/event-stream",
+    watch = _SessionWatch(ctx, request.cookies.get(SESSION_COOKIE, ""))
+    return StreamingResponse(_events(ctx, sub, first, watch), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -44,7 +44,7 @@ def wire(core: Core) -> Contribution:
                                 "level2_inclusive": th.level2_inclusive})
     core.app.state.ctx = WebContext(
         engine=core.engine, clock=core.clock, tz=core.tz, settings=settings, hub=hub, live=live,
-        throttle=LoginThrottle(core.clock, settings.login_max_failures, settings.login_lockout_s),
+        throttle=LoginThrottle(core.clock, settings.throttle_policy),
         tracker=core.tracker)
     server = WebServer(core.app, settings.host, settings.port)
     stopped = asyncio.Event()

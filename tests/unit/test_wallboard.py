@@ -1,5 +1,5 @@
-"""The web side's pure parts: the wallboard figures kept from outcomes, the
-failed-login throttle, and the push hub's audiences."""
+"""The web side's pure parts: the wallboard figures kept from outcomes and the push
+hub's audiences (the sign-in throttle: test_login_throttle.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import ManualClock
 from callcenter.domain.wallboard import Changes, DaySeed, Wallboard
 from callcenter.users.service import WebUser
 from callcenter.web.hub import CLOSED, Hub
-from callcenter.web.ratelimit import LoginThrottle
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=TZ).timestamp()
@@ -200,49 +197,6 @@ def test_seed_for_another_day_is_ignored() -> None:
     wb = board(ManualClock(NOW), seed)
     assert wb.queues == {} and wb.agents == {} and wb.series == []
     assert wb.snapshot()["queues"] == []
-
-
-# -- the login throttle -----------------------------------------------------------------
-
-def test_throttle_per_user_name() -> None:
-    clock = ManualClock(NOW)
-    throttle = LoginThrottle(clock, max_failures=3, lockout_s=300.0)
-    for i in range(3):
-        assert throttle.retry_after("alice", f"10.0.0.{i}") == 0
-        throttle.failed("alice", f"10.0.0.{i}")
-        clock.advance(10)
-    # three addresses, one name: locked until the first failure ages out
-    assert throttle.retry_after("Alice", "10.9.9.9") == pytest.approx(300 - 30)
-    assert throttle.retry_after("bob", "10.9.9.9") == 0
-    clock.set(NOW + 300)  # the first failure is exactly lockout_s old: aged out
-    assert throttle.retry_after("alice", "10.9.9.9") == 0
-    throttle.failed("alice", "10.9.9.9")  # back to three within the window
-    assert throttle.retry_after("alice", "10.9.9.8") == pytest.approx(10)
-
-
-def test_throttle_per_address() -> None:
-    clock = ManualClock(NOW)
-    throttle = LoginThrottle(clock, max_failures=3, lockout_s=60.0)
-    for name in ("a1", "a2", "a3"):
-        throttle.failed(name, "10.0.0.1")
-    assert throttle.retry_after("someone-else", "10.0.0.1") == pytest.approx(60)
-    assert throttle.retry_after("someone-else", "10.0.0.2") == 0
-    clock.advance(60.5)
-    assert throttle.retry_after("someone-else", "10.0.0.1") == 0
-
-
-def test_success_resets_the_user_key_but_not_the_address() -> None:
-    clock = ManualClock(NOW)
-    throttle = LoginThrottle(clock, max_failures=2, lockout_s=60.0)
-    throttle.failed("alice", "10.0.0.1")
-    throttle.failed("alice", "10.0.0.2")
-    assert throttle.retry_after("alice", "10.0.0.3") > 0
-    throttle.succeeded("ALICE")  # user names compare case-blind
-    assert throttle.retry_after("alice", "10.0.0.3") == 0
-    throttle.failed("carol", "10.0.0.9")
-    throttle.failed("dave", "10.0.0.9")
-    throttle.succeeded("dave")
-    assert throttle.retry_after("erin", "10.0.0.9") > 0  # the address still guessed twice
 
 
 # -- the hub ----------------------------------------------------------------------------

@@ -68,6 +68,8 @@ const CC = {
     for (const [name, fn] of Object.entries(handlers)) {
       if (name !== "snapshot") source.addEventListener(name, (e) => fn(JSON.parse(e.data)));
     }
+    // The session ended (signed out elsewhere, disabled, expired): no reconnecting.
+    source.addEventListener("signed_out", () => { source.close(); location.href = "/login"; });
     source.onerror = () => { live()?.classList.replace("on", "off"); if (live()) live().textContent = this.t("reconnecting"); };
     return source;
   },

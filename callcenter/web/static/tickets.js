@@ -12,7 +12,7 @@ async function search(e) {
   const rows = await CC.api("GET", `/api/tickets?${params}`);
   document.querySelector("#ticket-list tbody").replaceChildren(...rows.map((t) => el("tr", { "data-ticket": t.id },
     el("td", {}, el("a", { href: `/tickets?id=${t.id}` }, `#${t.id}`)), el("td", {}, clock(t.opened_at)),
-    el("td", {}, t.owner_name), el("td", {}, t.caller_phone),
+    el("td", {}, t.owner_name), el("td", { class: "phone" }, t.caller_phone),
     el("td", {}, t.category ? CC.t("cat_" + t.category) : "–"), el("td", {}, CC.t("st_" + t.status)),
     el("td", {}, t.content.slice(0, 60)))));
 }
@@ -31,7 +31,7 @@ async function detail(id) {
       ["callback_due", clock(t.callback_due_at)], ["review_due", clock(t.review_due_at)],
       ["rating", t.rating ? CC.t("rate_" + t.rating) : "–"]];
     document.getElementById("detail-body").replaceChildren(...fields.map(([k, v]) =>
-      el("label", {}, el("span", {}, CC.t(k)), el("b", {}, v || "–"))));
+      el("label", {}, el("span", {}, CC.t(k)), el("b", { class: k === "phone" ? "phone" : null }, v || "–"))));
     if (CC.me.role === "supervisor") {
       document.getElementById("detail-supervise").classList.remove("hidden");
       const rating = document.getElementById("detail-rating");
