@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 import time
 import unicodedata
@@ -22,6 +23,7 @@ from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettin
 from callcenter.errors import CallcenterError, ConfigError
 from callcenter.features import FEATURES
 from callcenter.store import db
+from callcenter.web.text import BEYOND_C0, CONTROLS
 
 
 def commands() -> dict[str, Command]:
@@ -71,12 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = CliContext(config, engine, config.get(CenterSettings).tz, time.time())
         result = known[args.command].run(args, ctx)
         if args.json or not isinstance(result, list):
-            print(json.dumps(result, ensure_ascii=False, indent=1))
+            print(render_json(result))
         else:
             print(render_table(result))
         return 0
     except CallcenterError as exc:
-        print(f"callcenter: {exc} [{exc.error_id}]", file=sys.stderr)
+        print(f"callcenter: {visible(str(exc))} [{exc.error_id}]", file=sys.stderr)
         return 1
 
 
@@ -98,11 +100,36 @@ def _db(url: str, action: str) -> int:
     return 0
 
 
+# Never printed raw (caller data): ESC starts the sequences that retitle, recolour or
+# rewrite the terminal, and the bidi overrides reorder what follows them on the line.
+_UNSAFE = CONTROLS
+# json.dumps escapes C0 inside strings itself, and its own newlines (indent) must stay.
+_UNSAFE_IN_JSON = re.compile(rf"[{BEYOND_C0}]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """Text safe to print: every unsafe character written out, e.g. \\x1b or \\u202e."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def render_json(result: Any) -> str:
+    """JSON escapes C0 controls itself, but with ensure_ascii=False (so Chinese stays
+    readable) DEL, C1 and the bidi controls pass raw: they are escaped here as \\uXXXX,
+    which JSON decodes to the same text.  Outside strings JSON has none of them."""
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def render_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(none)"
-    headers = list(rows[0])
-    cells = [[_cell(row.get(h)) for h in headers] for row in rows]
+    headers = [visible(str(h)) for h in rows[0]]
+    cells = [[_cell(row.get(h)) for h in rows[0]] for row in rows]
     widths = [max(_width(h), *(_width(c[i]) for c in cells)) for i, h in enumerate(headers)]
     lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
@@ -126,8 +153,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return str(value)
+        return visible(",".join(str(v) for v in value))
+    return visible(str(value))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,32 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def engine_for(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(url)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _create_private(url: str) -> None:
+    """A SQLite file we create is readable by its owner only (0600): it holds callers'
+    numbers and session hashes, and SQLite gives its -wal and -shm files the same mode.
+    Created empty here (an empty file is an empty database), with O_EXCL, rather than
+    left to sqlite3 under whatever umask the process has; a file that exists already is
+    left as it is."""
+    parsed = make_url(url)
+    name = parsed.database
+    if (parsed.get_backend_name() != "sqlite" or not name or name == ":memory:"
+            or name.startswith("file:")):
+        return
+    path = Path(name)
+    if path.exists():
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Created meanwhile by another process: its mode is its own.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,6 +70,7 @@ def _alembic_config(url: str) -> AlembicConfig:
 
 
 def upgrade(url: str) -> str:
+    _create_private(url)  # Alembic makes its own engine: the file must exist first
     command.upgrade(_alembic_config(url), "head")
     return head_revision(url)
 
