@@ -9,7 +9,12 @@ from typing import Any
 
 from callcenter.callbacks import report as export
 from callcenter.callbacks import service
-from callcenter.callbacks.settings import CallbackSettings, CallbacksSection, callback_settings
+from callcenter.callbacks.settings import (
+    CallbackSettings,
+    CallbacksSection,
+    callback_settings,
+    import_limits,
+)
 from callcenter.cli.context import CliContext
 from callcenter.core.feature import Command
 from callcenter.core.settings import CenterSettings
@@ -61,7 +66,8 @@ def _campaigns(args: argparse.Namespace, ctx: CliContext) -> Any:
         return {"id": campaign, "contacts_from_tickets": added}
     if args.action == "import":
         imported = service.import_file(engine, args.campaign, args.file, now, tz,
-                                       calendar=_settings(ctx).window.calendar)
+                                       calendar=_settings(ctx).window.calendar,
+                                       limits=import_limits(ctx.config.get(CallbacksSection)))
         return {"imported": len(imported.good),
                 "rejected": [{"row": row, "reason": why} for row, why in imported.rejected]}
     if args.action == "list":

@@ -1,11 +1,29 @@
 """The campaign report (回访总结报告) as tables, and its CSV and .xlsx exports: the
-same sheets whether the CLI or a page asks for them."""
+same sheets whether the CLI or a page asks for them.
+
+Names and notes came from customers' spreadsheets and caller IDs, so every text cell
+is made inert before it is written (OWASP CSV injection): controls and bidirectional
+overrides removed, and text starting with = + - @ tab or CR prefixed with a single
+quote, so Excel, LibreOffice and WPS show it instead of evaluating it.  Numbers
+(counts, percentages, scores) stay numbers."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 from typing import Any
+
+from callcenter.domain.text import clean
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """A cell that no spreadsheet evaluates: text neutralised, anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    text = clean(value, len(value))
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def report_sheets(report: dict[str, Any]) -> dict[str, list[list[Any]]]:
@@ -30,7 +48,7 @@ def write_csv(path: Path, report: dict[str, Any]) -> None:
         writer = csv.writer(out)
         for title, rows in report_sheets(report).items():
             writer.writerow([f"# {title}"])
-            writer.writerows(rows)
+            writer.writerows([inert(v) for v in row] for row in rows)
             writer.writerow([])
 
 
@@ -41,6 +59,9 @@ def write_xlsx(path: Path, report: dict[str, Any]) -> None:
     book.remove(book.active)
     for title, rows in report_sheets(report).items():
         sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                cell = sheet.cell(row=r, column=c, value=inert(value))
+                if isinstance(value, str):
+                    cell.data_type = "s"  # text, never a formula, whatever it starts with
     book.save(path)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 
 from callcenter.alerts import service as alerts
 from callcenter.callbacks.importer import ImportReport, parse_contacts, read_table
+from callcenter.callbacks.settings import ImportLimits
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.calendar import WorkCalendar, deadline_for
 from callcenter.domain.callbacks import (
@@ -66,26 +67,32 @@ def _campaign(conn: Any, campaign_id: int) -> Any:
     return row
 
 
+_INSERT_BATCH = 1_000
+
+
 def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
-                tz: ZoneInfo, *, calendar: WorkCalendar) -> ImportReport:
-    """All good rows in one transaction, or none; bad rows listed with their reasons."""
-    rows = read_table(path)
+                tz: ZoneInfo, *, calendar: WorkCalendar, limits: ImportLimits) -> ImportReport:
+    """All good rows in one transaction, or none; bad rows listed with their reasons.
+    The file streams in during the transaction: a limit passed midway refuses it all."""
+    rows = read_table(path, limits)
     with engine.begin() as conn:
         campaign = _campaign(conn, campaign_id)
         known = set(conn.execute(select(m.Contact.phone)
                                  .where(m.Contact.campaign_id == campaign_id)).scalars())
         dnc = set(conn.execute(select(m.DoNotCall.phone)).scalars())
         report = parse_contacts(rows, known, dnc)
-        values = []
-        for row in report.good:
-            service_at = (datetime.combine(row.service_date, time(12), tzinfo=tz).timestamp()
-                          if row.service_date else now)
-            values.append(dict(
-                campaign_id=campaign_id, name=row.name, phone=row.phone, member=row.member,
-                service_at=service_at, note=row.note,
-                deadline=deadline_for(campaign.deadline_rule, service_at, tz, calendar),
-                status="pending", attempts=0, next_due_at=now, created_at=now))
-        if values:
+        # In batches: the parameters of 100,000 rows at once would cost more memory than
+        # everything else an import holds.
+        for start in range(0, len(report.good), _INSERT_BATCH):
+            values = []
+            for row in report.good[start:start + _INSERT_BATCH]:
+                service_at = (datetime.combine(row.service_date, time(12), tzinfo=tz).timestamp()
+                              if row.service_date else now)
+                values.append(dict(
+                    campaign_id=campaign_id, name=row.name, phone=row.phone, member=row.member,
+                    service_at=service_at, note=row.note,
+                    deadline=deadline_for(campaign.deadline_rule, service_at, tz, calendar),
+                    status="pending", attempts=0, next_due_at=now, created_at=now))
             conn.execute(insert(m.Contact), values)
     return report
 

