@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callcenter import __version__
-from callcenter.errors import LoginThrottled, WebError
+from callcenter.errors import InvalidInput, LoginThrottled, WebError
 from callcenter.web.pages import STATIC_DIR
+
+log = structlog.get_logger("callcenter.web")
 
 # Everything the pages load comes from this server: no inline script, no CDN.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -26,6 +30,17 @@ async def _web_error(request: Request, exc: Exception) -> Response:
                if isinstance(err, LoginThrottled) else None)
     return JSONResponse({"error": err.error_id, "detail": str(err)}, status_code=err.status,
                         headers=headers)
+
+
+async def _data_refused(request: Request, exc: Exception) -> Response:
+    """The database refused a request's value as data (PostgreSQL takes no NUL in text;
+    a number past a column's range): the request's fault, a 422, not a 500 with a
+    traceback.  The error's text holds the bound values, so only its kind is logged."""
+    cause = getattr(exc, "orig", exc)
+    log.warning("web.data_refused", path=request.url.path, kind=type(cause).__name__)
+    return JSONResponse({"error": InvalidInput.error_id,
+                         "detail": "a value the database cannot store (a NUL character?)"},
+                        status_code=InvalidInput.status)
 
 
 def relative_location(location: str) -> str:
@@ -72,6 +87,7 @@ def create_app() -> FastAPI:
                   "Errors are JSON {error, detail}; `error` is a stable id.",
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.add_exception_handler(WebError, _web_error)
+    app.add_exception_handler(DataError, _data_refused)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -194,6 +194,18 @@ async def test_ids_beyond_64_bits_are_refused_not_crashed(web: Web) -> None:
     assert r.status_code < 500
 
 
+async def test_nul_characters_are_refused_not_crashed(web: Web) -> None:
+    """PostgreSQL stores no NUL in text: a 422 there (SQLite takes it), never a 500."""
+    refused = 422 if web.engine.dialect.name == "postgresql" else None
+    lead = await web.signed_in("lead")
+    for url in ("/api/tickets?q=%00", "/api/tickets?phone=1%002", "/api/tickets?status=%00"):
+        assert (await lead.get(url)).status_code == (refused or 200), url
+    r = await lead.patch(f"/api/tickets/{web.ticket['L-a3']}", {"content": "a\x00b"})
+    assert r.status_code == (refused or 200)
+    r = await login(web.client(), "al\x00ice", "whatever-pass")
+    assert r.status_code == (refused or 401)
+
+
 async def test_redirects_stay_on_this_site_whatever_the_host(web: Web) -> None:
     c = web.client()
     evil = {"Host": "evil.example"}
