@@ -67,7 +67,8 @@ def _campaigns(args: argparse.Namespace, ctx: CliContext) -> Any:
     if args.action == "import":
         imported = service.import_file(engine, args.campaign, args.file, now, tz,
                                        calendar=_settings(ctx).window.calendar,
-                                       limits=import_limits(ctx.config.get(CallbacksSection)))
+                                       limits=import_limits(ctx.config.get(CallbacksSection)),
+                                       phones=ctx.config.get(CenterSettings).phones)
         return {"imported": len(imported.good),
                 "rejected": [{"row": row, "reason": why} for row, why in imported.rejected]}
     if args.action == "list":

@@ -30,7 +30,7 @@ from sqlalchemy import String
 
 from callcenter.callbacks.charsets import text_encoding, too_big
 from callcenter.callbacks.settings import ImportLimits
-from callcenter.domain.phone import normalise
+from callcenter.domain.phone import PhoneNumber, PhoneRules
 from callcenter.domain.text import has_controls
 from callcenter.errors import UnreadableFile
 from callcenter.store.models import Contact
@@ -42,7 +42,6 @@ COLUMNS = {
     "note": ("备注", "内容", "note", "notes"),
     "member": ("会员", "member"),
 }
-_VALID_PHONE = re.compile(r"^\d{7,15}$")
 
 
 def _column_length(name: str) -> int:
@@ -323,7 +322,7 @@ def _problem(texts: dict[str, str]) -> str | None:
 
 
 def parse_contacts(rows: Iterable[Sequence[Any]], known_phones: set[str],
-                   do_not_call: set[str]) -> ImportReport:
+                   do_not_call: set[str], phones: PhoneRules) -> ImportReport:
     report = ImportReport()
     stream = iter(rows)
     header = next(stream, None)
@@ -344,10 +343,11 @@ def parse_contacts(rows: Iterable[Sequence[Any]], known_phones: set[str],
         if bad:
             report.rejected.append((number, bad))
             continue
-        phone = normalise(texts["phone"].removesuffix(".0"))
-        if not _VALID_PHONE.match(phone):
+        parsed = PhoneNumber.or_none(texts["phone"].removesuffix(".0"), phones)
+        if parsed is None:
             report.rejected.append((number, f"invalid number {texts['phone'].strip()!r}"))
             continue
+        phone = parsed.digits
         if phone in first_row_of:
             report.rejected.append((number, f"duplicate of row {first_row_of[phone]}"))
             continue

@@ -71,7 +71,8 @@ _INSERT_BATCH = 1_000
 
 
 def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
-                tz: ZoneInfo, *, calendar: WorkCalendar, limits: ImportLimits) -> ImportReport:
+                tz: ZoneInfo, *, calendar: WorkCalendar, limits: ImportLimits,
+                phones: PhoneRules) -> ImportReport:
     """All good rows in one transaction, or none; bad rows listed with their reasons.
     The file streams in during the transaction: a limit passed midway refuses it all."""
     rows = read_table(path, limits)
@@ -80,7 +81,7 @@ def import_file(engine: Engine, campaign_id: int, path: Any, now: float,
         known = set(conn.execute(select(m.Contact.phone)
                                  .where(m.Contact.campaign_id == campaign_id)).scalars())
         dnc = set(conn.execute(select(m.DoNotCall.phone)).scalars())
-        report = parse_contacts(rows, known, dnc)
+        report = parse_contacts(rows, known, dnc, phones)
         # In batches: the parameters of 100,000 rows at once would cost more memory than
         # everything else an import holds.
         for start in range(0, len(report.good), _INSERT_BATCH):

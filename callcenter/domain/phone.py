@@ -26,7 +26,9 @@ _MAX_WRITTEN = 40  # longer text is not a number, whatever it contains
 class PhoneRules:
     """Length bounds of a canonical number (settings: `[center] phone_*_digits`)."""
 
-    min_digits: int = 3  # 110, 120, 12345: short service numbers are real callers
+    # The shortest subscriber number a customer calls from (7-digit local numbers); a
+    # shorter caller ID (a switchboard's 110, an extension) is kept as "unknown".
+    min_digits: int = 7
     max_digits: int = 17  # 00 + the 15 digits E.164 allows
 
 

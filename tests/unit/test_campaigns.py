@@ -16,7 +16,7 @@ from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbacksSection, import_limits
 from callcenter.domain.calendar import WorkCalendar
 from callcenter.domain.callbacks import Outcome, RetryPolicy
-from callcenter.domain.phone import PhoneNumber
+from callcenter.domain.phone import PhoneNumber, PhoneRules
 from callcenter.store import db
 from callcenter.store import models as m
 
@@ -51,7 +51,8 @@ def test_csv_import_in_every_encoding(db_url: str, tmp_path: Path, encoding: str
     engine = db.engine_for(db_url)
     campaign = _campaign(db_url)
     report = service.import_file(engine, campaign, _write_csv(tmp_path / "list.csv", encoding),
-                                 NOW, TZ, calendar=CAL, limits=LIMITS)
+                                 NOW, TZ, calendar=CAL, limits=LIMITS,
+                                 phones=PhoneRules())
     assert [r.phone for r in report.good] == ["13800138000", "13600136000"]
     assert report.rejected == [
         (3, "missing phone"), (4, "invalid number '12345'"), (5, "duplicate of row 2"),
@@ -60,7 +61,7 @@ def test_csv_import_in_every_encoding(db_url: str, tmp_path: Path, encoding: str
     assert rows[0]["contacts"] == 2 and rows[0]["pending"] == 2
     # the same file again: everything is already there
     again = service.import_file(engine, campaign, tmp_path / "list.csv", NOW, TZ, calendar=CAL,
-                                limits=LIMITS)
+                                limits=LIMITS, phones=PhoneRules())
     assert not again.good and {reason for _, reason in again.rejected} >= {"already in this campaign"}
 
 
@@ -71,7 +72,8 @@ def test_xlsx_import(db_url: str, tmp_path: Path) -> None:
     book.save(tmp_path / "list.xlsx")
     engine = db.engine_for(db_url)
     report = service.import_file(engine, _campaign(db_url), tmp_path / "list.xlsx", NOW, TZ,
-                                 calendar=CAL, limits=LIMITS)
+                                 calendar=CAL, limits=LIMITS,
+                                 phones=PhoneRules())
     assert len(report.good) == 2 and len(report.rejected) == 5
 
 

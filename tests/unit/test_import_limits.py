@@ -22,6 +22,7 @@ from callcenter.callbacks.importer import parse_contacts, read_table
 from callcenter.callbacks.settings import CallbacksSection, ImportLimits, import_limits
 from callcenter.config import load
 from callcenter.domain.calendar import WorkCalendar
+from callcenter.domain.phone import PhoneRules
 from callcenter.errors import ConfigError, UnreadableFile
 from callcenter.store import db
 
@@ -40,6 +41,7 @@ from zoneinfo import ZoneInfo
 from callcenter.callbacks import service
 from callcenter.callbacks.settings import ImportLimits
 from callcenter.domain.calendar import WorkCalendar
+from callcenter.domain.phone import PhoneRules
 from callcenter.errors import UnreadableFile
 from callcenter.store import db
 import openpyxl  # loaded before the baseline, as the daemon's CLI has it
@@ -60,7 +62,8 @@ except OSError:
 before = status("VmRSS")
 try:
     report = service.import_file(engine, campaign, path, 0.0, ZoneInfo("Asia/Shanghai"),
-                                 calendar=WorkCalendar(), limits=limits)
+                                 calendar=WorkCalendar(), limits=limits,
+                                 phones=PhoneRules())
     result = {"imported": len(report.good), "rejected": len(report.rejected)}
 except UnreadableFile as exc:
     result = {"error": str(exc), "error_id": exc.error_id}
@@ -86,7 +89,7 @@ def _import_in_child(url: str, path: Path, limits: ImportLimits = LIMITS) -> dic
 
 
 def _rows(path: Path, limits: ImportLimits = LIMITS) -> tuple[list[str], list[tuple[int, str]]]:
-    report = parse_contacts(read_table(path, limits), set(), set())
+    report = parse_contacts(read_table(path, limits), set(), set(), PhoneRules())
     return [r.name for r in report.good], report.rejected
 
 
@@ -223,7 +226,7 @@ def test_a_refused_file_stores_nothing(sqlite_url: str, tmp_path: Path) -> None:
     small = ImportLimits(max_bytes=LIMITS.max_bytes, max_rows=20, max_field_chars=100)
     with pytest.raises(UnreadableFile, match="more than 20 rows"):
         service.import_file(engine, campaign, path, NOW, TZ, calendar=WorkCalendar(),
-                            limits=small)
+                            limits=small, phones=PhoneRules())
     assert next(c for c in service.campaigns(engine, TZ) if c["id"] == campaign)["contacts"] == 0
 
 
@@ -243,7 +246,7 @@ def test_unicode_and_gbk_files_read_right(db_url: str, tmp_path: Path, bom: byte
     engine = db.engine_for(db_url)
     campaign = service.create_campaign(engine, service.NewCampaign("编码"), NOW)
     report = service.import_file(engine, campaign, path, NOW, TZ, calendar=WorkCalendar(),
-                                 limits=LIMITS)
+                                 limits=LIMITS, phones=PhoneRules())
     assert [(r.name, r.phone, r.note) for r in report.good] == [
         ("张三", "13800138000", "空调维修"), ("朱镕基", "13900139000", ""),
         ("王喆", "13700137000", "VIP客户")]
