@@ -18,6 +18,7 @@ from callcenter.config import Config
 from callcenter.core.bus import Bus
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Feature, Job
+from callcenter.core.health import Health
 from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
 from callcenter.core.tasks import TaskOwner
 from callcenter.domain.clock import Clock
@@ -49,13 +50,14 @@ class Daemon:
             log_level=config.get(LogSettings).level.upper(), on_set_aside=self._set_aside)
         self._loop: asyncio.AbstractEventLoop | None = None
         clock = clock or SystemClock()
+        health = Health(clock, Bus("health"))
         self.core = Core(
             config=config, engine=engine, clock=clock, tz=tz,
             ami=AmiClient(config.get(AmiSettings), on_message=self.on_message,
                           on_connected=self.on_connected, wants=self.wants),
             tracker=Tracker(ring_rules(rules, config.get(StorageSettings)), clock),
             outcomes=Bus("outcomes"), alerts=Bus("alerts"), surge=Bus("surge"),
-            set_aside=Bus("set_aside"),
+            set_aside=Bus("set_aside"), health=health,
             tasks=TaskOwner(), flush_store=self.writer.flush, app=create_app())
         self.core.outcomes.subscribe(self.writer.submit)  # stored first, then the rest
         self.parts = [self._wire(f) for f in features]
@@ -73,6 +75,8 @@ class Daemon:
             self.core.surge.subscribe(follower)
         for keeper in part.set_aside_listeners:
             self.core.set_aside.subscribe(keeper)
+        for watcher in part.health_listeners:
+            self.core.health.bus.subscribe(watcher)
         for router in part.routers:
             self.core.app.include_router(router)
         return part
@@ -113,6 +117,7 @@ class Daemon:
 
     async def run(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
+        self.core.health.attach(loop)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         self.writer.start()

@@ -20,10 +20,10 @@ from callcenter.cli.context import CliContext
 from callcenter.config import Config, load
 from callcenter.core.feature import Command
 from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
+from callcenter.domain.text import BEYOND_C0, CONTROLS
 from callcenter.errors import CallcenterError, ConfigError
 from callcenter.features import FEATURES
 from callcenter.store import db
-from callcenter.web.text import BEYOND_C0, CONTROLS
 
 
 def commands() -> dict[str, Command]:

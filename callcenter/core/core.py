@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from callcenter.ami.client import AmiClient
 from callcenter.config import Config
 from callcenter.core.bus import Bus
+from callcenter.core.health import Health
 from callcenter.core.tasks import TaskOwner
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.clock import Clock
@@ -36,6 +37,7 @@ class Core:
     alerts: Bus[AlertTransition]  # every alert raised, escalated, acknowledged or cleared
     surge: Bus[SurgeState]  # the surge level, on every change
     set_aside: Bus[SetAsideNote]  # outcomes the store could not write (kept aside)
+    health: Health  # each part's state (AMI link, database, writer, ...); changes on its bus
     tasks: TaskOwner  # side tasks (one database write each), owned and awaited at stop
     # Waits (in a worker thread) until the store has written what the tracker decided.
     flush_store: Callable[[float], bool]

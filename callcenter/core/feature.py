@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from callcenter.core.health import Condition
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.outcomes import Outcome
 from callcenter.domain.surge import SurgeState
@@ -54,6 +55,7 @@ class Contribution:
     alert_listeners: Sequence[Callable[[Sequence[AlertTransition]], None]] = ()
     surge_listeners: Sequence[Callable[[Sequence[SurgeState]], None]] = ()
     set_aside_listeners: Sequence[Callable[[Sequence[SetAsideNote]], None]] = ()
+    health_listeners: Sequence[Callable[[Sequence[Condition]], None]] = ()
     ami_handlers: Sequence[AmiHandler] = ()
     jobs: Sequence[Job] = ()
     routers: Sequence[APIRouter] = ()

@@ -9,15 +9,20 @@ import re
 
 # C0 and C1 controls and DEL; the Arabic letter mark, LRM/RLM, the line and paragraph
 # separators; the embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069).
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
-                       r"\u2066-\u2069]")
+BEYOND_C0 = r"\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+CONTROLS = re.compile(rf"[\x00-\x1f{BEYOND_C0}]")
+
+
+def plain(text: str) -> str:
+    """The text without its control characters: for phone numbers, where none belongs."""
+    return CONTROLS.sub("", text)
 
 
 def has_controls(text: str) -> bool:
-    return _CONTROLS.search(text) is not None
+    return CONTROLS.search(text) is not None
 
 
 def clean(text: str, max_chars: int) -> str:
     """Controls removed (tabs and newlines become spaces), trimmed, at most max_chars."""
     spaced = text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ")
-    return _CONTROLS.sub("", spaced).strip()[:max_chars]
+    return CONTROLS.sub("", spaced).strip()[:max_chars]

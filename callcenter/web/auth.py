@@ -19,11 +19,11 @@ from fastapi import Depends, Request, Response
 
 from callcenter.domain.live_view import LiveView
 from callcenter.domain.phone import mask, normalise
+from callcenter.domain.text import plain
 from callcenter.errors import CsrfRejected, Forbidden, NotSignedIn
 from callcenter.users.service import Session, find_session
 from callcenter.web.context import WebContext
 from callcenter.web.settings import IpNetwork
-from callcenter.web.text import plain
 
 SESSION_COOKIE = "cc_session"
 LOGIN_CSRF_COOKIE = "cc_login_csrf"
@@ -118,7 +118,7 @@ def current_number(tracker: LiveView, session: Session) -> str | None:
 
 def shown_number(number: str, session: Session, current: str | None) -> str:
     """Agents see full numbers only on the call they are on.  Control characters a
-    caller put in their caller ID are dropped (see web/text.py)."""
+    caller put in their caller ID are dropped (see domain/text.py)."""
     if session.user.is_supervisor or (current is not None and normalise(number) == current):
         return plain(number)
     return mask(plain(number))

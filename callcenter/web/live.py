@@ -12,9 +12,9 @@ from callcenter.domain import outcomes as oc
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.live_view import ActiveCall, LiveView
 from callcenter.domain.surge import SurgeLevel, SurgeState
+from callcenter.domain.text import plain
 from callcenter.domain.wallboard import Wallboard
 from callcenter.web.hub import Hub
-from callcenter.web.text import plain
 
 NORMAL = SurgeState(SurgeLevel.NORMAL, None, 0)  # until the surge monitor says otherwise
 
