@@ -54,7 +54,8 @@ class Daemon:
         self.core = Core(
             config=config, engine=engine, clock=clock, tz=tz,
             ami=AmiClient(config.get(AmiSettings), on_message=self.on_message,
-                          on_connected=self.on_connected, wants=self.wants),
+                          on_connected=self.on_connected, wants=self.wants,
+                          on_state=lambda up, detail: health.report("ami", up, detail)),
             tracker=Tracker(ring_rules(rules, config.get(StorageSettings)), clock),
             outcomes=Bus("outcomes"), alerts=Bus("alerts"), surge=Bus("surge"),
             set_aside=Bus("set_aside"), health=health,

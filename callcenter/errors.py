@@ -15,6 +15,7 @@
     ├── CampaignError          campaign.invalid      no such campaign/attempt, bad mode, score
     ├── UnreadableFile         import.unreadable     a contact file that cannot be read at all
     ├── InvalidPhoneNumber     phone.invalid         not digits (+ and separators) or out of bounds
+    ├── NoStatus               status.missing        `callcenter status` found no status file
     ├── UserError              users.invalid         bad user name, role or password (CLI)
     └── WebError                                     answered as JSON {"error": id, "detail"}
         ├── NotSignedIn        web.unauthenticated   401: no or expired session
@@ -96,6 +97,10 @@ class InvalidPhoneNumber(CallcenterError):
     """Text that is not a phone number: refused at the boundary it came through."""
 
     error_id = "phone.invalid"
+
+
+class NoStatus(CallcenterError):
+    error_id = "status.missing"
 
 
 class UserError(CallcenterError):

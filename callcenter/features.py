@@ -4,7 +4,7 @@ feature is a folder with its declaration in `__init__.py`, added here."""
 
 from __future__ import annotations
 
-from callcenter import alerts, callbacks, inbound, surge, tickets, users, web, webhooks
+from callcenter import alerts, callbacks, inbound, outages, surge, tickets, users, web, webhooks
 from callcenter.ami.settings import AmiSettings
 from callcenter.core.feature import Feature
 from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
@@ -16,6 +16,7 @@ FEATURES: tuple[Feature, ...] = (
     surge.FEATURE,
     alerts.FEATURE,
     webhooks.FEATURE,
+    outages.FEATURE,
     users.FEATURE,
     web.FEATURE,
 )

@@ -197,9 +197,12 @@ class AmiClient:
         on_message: MessageHandler,
         on_connected: Callable[[], Awaitable[None]] | None = None,
         wants: MessageFilter | None = None,
+        on_state: Callable[[bool, str], None] | None = None,
     ) -> None:
         self.settings = settings
         self._on_connected = on_connected
+        # Told of every change of the link: (up, what happened), for the outage alerts.
+        self._on_state = on_state or (lambda _up, _detail: None)
         self._manager = _Manager(on_message, self._mark_lost, wants)
         self._protocol: _GuardedProtocol | None = None
         self._in_flight: dict[str, Action] = {}
@@ -219,12 +222,14 @@ class AmiClient:
             except AmiLoginRefused as exc:
                 log.error("ami.login_refused", error_id=exc.error_id, detail=str(exc),
                           retry_in_s=self.settings.backoff_max_s)
+                self._on_state(False, "login refused")
                 await self._sleep(self.settings.backoff_max_s)
                 continue
             except (OSError, TimeoutError, AmiTimeout, AmiConnectionLost) as exc:
                 log.warning("ami.connect_failed", host=self.settings.host,
                             port=self.settings.port, error=str(exc) or type(exc).__name__,
                             retry_in_s=backoff)
+                self._on_state(False, "cannot connect")
                 self._drop_transport()
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, self.settings.backoff_max_s)
@@ -232,6 +237,7 @@ class AmiClient:
             backoff = self.settings.backoff_initial_s
             self.connections += 1
             log.info("ami.connected", host=self.settings.host, port=self.settings.port)
+            self._on_state(True, "connected")
             try:
                 if self._on_connected is not None:
                     await self._on_connected()
@@ -245,6 +251,7 @@ class AmiClient:
                 self._fail_in_flight()
             if not self._stopping:
                 log.warning("ami.disconnected", retry_in_s=backoff)
+                self._on_state(False, "disconnected")
                 await self._sleep(backoff)
 
     def stop(self) -> None:
