@@ -36,7 +36,8 @@ def _campaign_arguments(camp: argparse.ArgumentParser) -> None:
     create.add_argument("--agent", help="member interface for agent_first")
     create.add_argument("--deadline", help="3d (days after service), 1wd (working days), "
                         "25nm (by the 25th of next month); default from settings")
-    create.add_argument("--max-in-flight", type=int, default=2)
+    create.add_argument("--max-in-flight", type=int,
+                        help="calls at once for this campaign (default: the settings')")
     create.add_argument("--from-tickets-since", help="add the callers of tickets since (ISO date)")
     imp = camp_sub.add_parser("import")
     imp.add_argument("campaign", type=int)
@@ -56,7 +57,8 @@ def _campaigns(args: argparse.Namespace, ctx: CliContext) -> Any:
         settings = _settings(ctx)
         campaign = service.create_campaign(engine, service.NewCampaign(
             args.name, args.kind, args.mode, args.agent,
-            args.deadline or settings.followup_deadline, args.max_in_flight), now)
+            args.deadline or settings.followup_deadline,
+            args.max_in_flight or settings.pacing.per_campaign), now)
         added = 0
         if args.from_tickets_since:
             since = datetime.fromisoformat(args.from_tickets_since).replace(tzinfo=tz).timestamp()

@@ -18,10 +18,12 @@ from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.calendar import WorkCalendar, deadline_for
 from callcenter.domain.callbacks import (
     FINAL,
+    FOLLOWUP_DEADLINE,
     LABELS_ZH,
     NOT_CONNECTED,
     Contact,
     Outcome,
+    Pacing,
     RetryPolicy,
     after_outcome,
 )
@@ -39,8 +41,8 @@ class NewCampaign:
     kind: str = "followup"
     mode: str = "customer_first"
     agent_interface: str | None = None
-    deadline_rule: str = "3d"
-    max_in_flight: int = 2
+    deadline_rule: str = FOLLOWUP_DEADLINE
+    max_in_flight: int = Pacing().per_campaign
 
 
 def create_campaign(engine: Engine, spec: NewCampaign, now: float) -> int:

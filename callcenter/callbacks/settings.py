@@ -16,6 +16,7 @@ from callcenter.domain.calendar import DailyHours, DialingWindow, OuterBound, Se
 from callcenter.domain.callbacks import (
     DEFAULT_CAUSE_MAP,
     DEFAULT_REASON_MAP,
+    FOLLOWUP_DEADLINE,
     Outcome,
     Pacing,
     RetryPolicy,
@@ -63,7 +64,7 @@ class CallbacksSection:
     gap_busy_s: float = setting(_POLICY.gap_s[Outcome.BUSY], ck.non_negative)
     gap_powered_off_s: float = setting(_POLICY.gap_s[Outcome.POWERED_OFF], ck.non_negative)
     gap_other_s: float = setting(_POLICY.default_gap_s, ck.non_negative)
-    followup_deadline: str = setting("3d", ck.deadline_rule)
+    followup_deadline: str = setting(FOLLOWUP_DEADLINE, ck.deadline_rule)
     reason_outcomes: Mapping[str, str] = setting(
         None, _outcome_map, factory=lambda: _as_setting(DEFAULT_REASON_MAP))
     cause_outcomes: Mapping[str, str] = setting(

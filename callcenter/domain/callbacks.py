@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from callcenter.domain.calendar import DialingWindow
 
+FOLLOWUP_DEADLINE = "3d"  # 必须保证在三天之内回访: a follow-up within three days of service
+
 
 class Outcome(StrEnum):
     """The center's outcome codes (回访记录表)."""
