@@ -89,6 +89,8 @@ def split_merged(text: str) -> list[str]:
     """Messages a peer separated by a single CRLF arrive as one block: a second
     `Event:` or `Response:` header starts the next message (otherwise the first
     message's headers are overwritten by the second's and a call is lost)."""
+    if "\r\nEvent:" not in text and "\r\nResponse:" not in text:
+        return [text]  # the usual case: one message, no second header to split at
     lines = text.split("\r\n")
     if lines[0].startswith(_HAS_BODY):
         return [text]
