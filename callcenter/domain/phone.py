@@ -43,7 +43,7 @@ class PhoneNumber:
 
     @classmethod
     def parse(cls, text: str, rules: PhoneRules = PhoneRules()) -> PhoneNumber:
-        written = text.strip()
+        written = text.strip(" ")  # plain spaces only: a CR, tab or NUL is refused, not trimmed
         if len(written) > _MAX_WRITTEN or not _WRITTEN.fullmatch(written):
             raise InvalidPhoneNumber(f"not a phone number: {mask_text(written)!r}")
         digits = normalise(written)
