@@ -29,24 +29,17 @@ from tests.unit.test_web_api import (
     PASSWORDS,
     StreamingASGITransport,
     Web,
-    build,
     login,
     login_csrf,
     opened,
     read_frame,
+    web,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-async def web(db_url: str) -> AsyncIterator[Web]:
-    w = build(db_url)
-    yield w
-    w.ctx.hub.close()
-    for c in w.clients:
-        await c.aclose()
-    w.engine.dispose()
+__all__ = ["web"]  # the in-process daemon's web app, from test_web_api
 
 
 def configure(w: Web, **changes: object) -> WebSettings:
