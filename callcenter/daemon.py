@@ -44,13 +44,17 @@ class Daemon:
         rules = config.get(RulesSettings)
         engine = engine_for(database.url)
         require_current(engine, database.url)
-        self.writer = StoreWriter(
-            database.url, rules.repeat_caller_window_days * 86400.0,
-            batch_max=database.batch_max, flush_interval_s=database.flush_interval_s,
-            log_level=config.get(LogSettings).level.upper(), on_set_aside=self._set_aside)
         self._loop: asyncio.AbstractEventLoop | None = None
         clock = clock or SystemClock()
         health = Health(clock, Bus("health"))
+        self._drain_timeout_s = database.drain_timeout_s
+        self.writer = StoreWriter(
+            database.url, rules.repeat_caller_window_days * 86400.0,
+            batch_max=database.batch_max, flush_interval_s=database.flush_interval_s,
+            log_level=config.get(LogSettings).level.upper(), on_set_aside=self._set_aside,
+            health=health, buffer_max=database.buffer_max, journal_dir=database.journal_path,
+            journal_max_bytes=database.journal_max_bytes, retry_max_s=database.retry_max_s,
+            drain_timeout_s=database.drain_timeout_s)
         self.core = Core(
             config=config, engine=engine, clock=clock, tz=tz,
             ami=AmiClient(config.get(AmiSettings), on_message=self.on_message,
@@ -119,7 +123,8 @@ class Daemon:
     async def run(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
         self.core.health.attach(loop)
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        # SIGHUP too: a closed terminal must not end the daemon before it has drained.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self.stop)
         self.writer.start()
         ami = self.core.config.get(AmiSettings)
@@ -142,6 +147,7 @@ class Daemon:
             for task in done - {stopping}:
                 task.result()  # a crashed task is a crashed daemon: raise it
         finally:
+            stopping_since = time.monotonic()
             scheduler.shutdown(wait=False)
             for part in reversed(self.parts):
                 for stop in part.on_stop:
@@ -153,5 +159,8 @@ class Daemon:
                     task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            self.writer.close()
-            log.info("daemon.stopped")
+            # Everything received is written before we go, within the drain deadline
+            # counted from the stop (the unit's TimeoutStopSec is above it).
+            spent = time.monotonic() - stopping_since
+            await asyncio.to_thread(self.writer.close, max(1.0, self._drain_timeout_s - spent))
+            log.info("daemon.stopped", drain_s=round(time.monotonic() - stopping_since, 3))

@@ -4,6 +4,12 @@
     CallcenterError
     ├── ConfigError            config.invalid        bad or missing setting (exit 2)
     ├── SchemaOutOfDate        db.schema_out_of_date database needs `callcenter db upgrade`
+    ├── StoreError                                   the store writer's states (logged, on health)
+    │   ├── DatabaseUnreachable store.database_unreachable outcomes kept, retried with back-off
+    │   ├── WriterDied          store.writer_died     the writer process ended; restarted, batch re-sent
+    │   ├── JournalUnwritable   store.journal_unwritable the journal cannot be written: kept in memory
+    │   ├── JournalUnreadable   store.journal_unreadable a journal record no outcome: moved aside
+    │   └── OutcomesLost        store.outcomes_lost   stopped with outcomes neither written nor journaled
     ├── AmiError
     │   ├── AmiConnectionLost  ami.connection_lost   action in flight when the link dropped
     │   ├── AmiLoginRefused    ami.login_refused     wrong username/secret or ACL
@@ -45,6 +51,33 @@ class ConfigError(CallcenterError):
 
 class SchemaOutOfDate(CallcenterError):
     error_id = "db.schema_out_of_date"
+
+
+class StoreError(CallcenterError):
+    error_id = "store.error"
+
+
+class DatabaseUnreachable(StoreError):
+    error_id = "store.database_unreachable"
+
+
+class WriterDied(StoreError):
+    error_id = "store.writer_died"
+
+
+class JournalUnwritable(StoreError):
+    error_id = "store.journal_unwritable"
+
+
+class JournalUnreadable(StoreError):
+    error_id = "store.journal_unreadable"
+
+
+class OutcomesLost(StoreError):
+    """The one way outcomes are lost: a stop with the database away and the journal
+    unwritable (disk full) at the same time."""
+
+    error_id = "store.outcomes_lost"
 
 
 class AmiError(CallcenterError):

@@ -13,6 +13,7 @@ from callcenter.config import setting
 from callcenter.domain.phone import PhoneRules
 
 DEFAULT_DB_PATH = Path("/var/lib/callcenter/callcenter.db")
+DEFAULT_JOURNAL_DIR = Path("/var/lib/callcenter/journal")
 
 
 def _db_url(value: Any) -> str | None:
@@ -26,9 +27,28 @@ class DatabaseSettings:
     url: str = setting(f"sqlite:///{DEFAULT_DB_PATH}", _db_url)
     flush_interval_s: float = setting(0.05, positive)  # at most this long on the way to disk
     batch_max: int = setting(500, positive)
+    # Nothing is lost while the database is away: this many outcomes wait in memory,
+    # the rest in the journal on disk, written in order when it is back.
+    buffer_max: int = setting(100_000, positive)
+    journal_dir: str = ""  # "": next to the SQLite file (<name>.journal/), else DEFAULT_JOURNAL_DIR
+    journal_max_bytes: int = setting(1 << 30, positive)  # health says so past this
+    retry_max_s: float = setting(5.0, positive)  # back-off cap while the database is away
+    # A stop writes what is waiting for at most this long (keep it below the unit's
+    # TimeoutStopSec); what is left then stays in the journal for the next start.
+    drain_timeout_s: float = setting(20.0, positive)
 
     def __repr__(self) -> str:  # the URL may carry a password
         return "DatabaseSettings(...)"
+
+    @property
+    def journal_path(self) -> Path:
+        if self.journal_dir:
+            return Path(self.journal_dir)
+        if self.url.startswith("sqlite:///"):  # sqlite:////abs/path or sqlite:///relative
+            name = self.url.removeprefix("sqlite:///").split("?", 1)[0]
+            if name and name != ":memory:":
+                return Path(name).with_suffix(".journal")
+        return DEFAULT_JOURNAL_DIR
 
 
 _PHONES = PhoneRules()

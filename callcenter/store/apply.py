@@ -1,6 +1,13 @@
 """Write each domain outcome.  Every function is idempotent: replaying the same
 outcomes (a reconnect, a replayed stream) changes nothing, and the unique
-constraints in models.py guarantee it where code alone could race."""
+constraints in models.py guarantee it where code alone could race.
+
+The two history series (agent state changes, queue samples) have no natural key, so
+a plain replay would add their rows twice.  The store writer replays with
+`replay=True` whenever a batch may already be in the database (re-sent after the
+writer process died, retried after the connection broke, read back from a journal
+an earlier run left): then a history row is inserted only if the same row is not
+there yet (every column equal, found through the agent/queue and time index)."""
 
 from __future__ import annotations
 
@@ -33,10 +40,17 @@ class Applier:
             oc.QueueSampled: self.queue_sampled,
         }
 
-    def apply(self, session: Connection, outcome: oc.Outcome) -> None:
-        self._handlers[type(outcome)](session, outcome)
+    def apply(self, session: Connection, outcome: oc.Outcome, *, replay: bool = False) -> None:
+        if replay and isinstance(outcome, oc.AgentStateChanged):
+            self._agent_row(session, outcome)
+            self._history(session, [_change_row(outcome)], [])
+        elif replay and isinstance(outcome, oc.QueueSampled):
+            self._history(session, [], [_sample_row(outcome)])
+        else:
+            self._handlers[type(outcome)](session, outcome)
 
-    def apply_batch(self, session: Connection, batch: list[oc.Outcome]) -> None:
+    def apply_batch(self, session: Connection, batch: list[oc.Outcome], *,
+                    replay: bool = False) -> None:
         """Apply a batch in order, with two shortcuts that change no result: the
         live rows (agents, queues_live) keep only their latest value, and history
         rows (state changes, queue samples) are inserted in one statement each."""
@@ -47,25 +61,39 @@ class Applier:
         for outcome in batch:
             if isinstance(outcome, oc.AgentStateChanged):
                 latest_agent[outcome.agent.interface] = outcome
-                changes.append({"agent_interface": outcome.agent.interface,
-                                "state": outcome.state.value, "reason": outcome.reason,
-                                "at": outcome.at})
+                changes.append(_change_row(outcome))
             elif isinstance(outcome, oc.QueueChanged):
                 latest_queue[outcome.queue] = outcome
             elif isinstance(outcome, oc.QueueSampled):
-                samples.append({"queue": outcome.queue, "at": outcome.at,
-                                "waiting": outcome.waiting,
-                                "longest_wait_s": outcome.longest_wait_s})
+                samples.append(_sample_row(outcome))
             else:
                 self.apply(session, outcome)
         for state in latest_agent.values():
             self._agent_row(session, state)
         for queue in latest_queue.values():
             self.queue_changed(session, queue)
+        if replay:
+            self._history(session, changes, samples)
+            return
         if changes:
             session.execute(insert(m.AgentStateChange), changes)
         if samples:
             session.execute(insert(m.QueueSample), samples)
+
+    def _history(self, s: Connection, changes: list[dict[str, Any]],
+                 samples: list[dict[str, Any]]) -> None:
+        """History rows not already stored (a replay): one indexed lookup each."""
+        change, sample = m.AgentStateChange, m.QueueSample
+        new_changes = [row for row in changes if s.execute(select(change.id).where(
+            change.agent_interface == row["agent_interface"], change.at == row["at"],
+            change.state == row["state"], change.reason == row["reason"]).limit(1)).first() is None]
+        new_samples = [row for row in samples if s.execute(select(sample.id).where(
+            sample.queue == row["queue"], sample.at == row["at"], sample.waiting == row["waiting"],
+            sample.longest_wait_s == row["longest_wait_s"]).limit(1)).first() is None]
+        if new_changes:
+            s.execute(insert(change), new_changes)
+        if new_samples:
+            s.execute(insert(sample), new_samples)
 
     def call_joined(self, s: Connection, o: oc.CallJoined) -> None:
         s.execute(insert_for(s, m.Call).values(
@@ -157,8 +185,7 @@ class Applier:
 
     def agent_state_changed(self, s: Connection, o: oc.AgentStateChanged) -> None:
         self._agent_row(s, o)
-        s.execute(insert(m.AgentStateChange).values(
-            agent_interface=o.agent.interface, state=o.state.value, reason=o.reason, at=o.at))
+        s.execute(insert(m.AgentStateChange).values(_change_row(o)))
 
     def _agent_row(self, s: Connection, o: oc.AgentStateChanged) -> None:
         values = {"name": o.agent.name, "state": o.state.value, "paused_reason": o.reason,
@@ -173,5 +200,14 @@ class Applier:
                   .on_conflict_do_update(index_elements=["queue"], set_=values))
 
     def queue_sampled(self, s: Connection, o: oc.QueueSampled) -> None:
-        s.execute(insert(m.QueueSample).values(queue=o.queue, at=o.at, waiting=o.waiting,
-                                               longest_wait_s=o.longest_wait_s))
+        s.execute(insert(m.QueueSample).values(_sample_row(o)))
+
+
+def _change_row(o: oc.AgentStateChanged) -> dict[str, Any]:
+    return {"agent_interface": o.agent.interface, "state": o.state.value, "reason": o.reason,
+            "at": o.at}
+
+
+def _sample_row(o: oc.QueueSampled) -> dict[str, Any]:
+    return {"queue": o.queue, "at": o.at, "waiting": o.waiting,
+            "longest_wait_s": o.longest_wait_s}

@@ -28,7 +28,9 @@ def engine_for(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A server that does not answer (network gone) fails the connect in 10 s rather
+    # than the OS's minutes: the writer then knows it is unreachable and keeps retrying.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
 
 
 def _create_private(url: str) -> None:

@@ -29,7 +29,8 @@ def bed() -> Iterator[TestBed]:
 
 
 class DaemonProcess:
-    def __init__(self, bed: TestBed, workdir: Path, extra: str = "") -> None:
+    def __init__(self, bed: TestBed, workdir: Path, extra: str = "",
+                 database_url: str | None = None, database_extra: str = "") -> None:
         self.web_port = free_port()
         self.url = f"http://127.0.0.1:{self.web_port}"
         self.config = workdir / "callcenter.toml"
@@ -45,7 +46,8 @@ backoff_initial_s = 0.2
 backoff_max_s = 2
 
 [database]
-url = "sqlite:///{workdir}/callcenter.db"
+url = "{database_url or f'sqlite:///{workdir}/callcenter.db'}"
+{database_extra}
 
 [rules]
 wrapup_s = 2
@@ -80,14 +82,20 @@ port = {self.web_port}
 
     def start(self) -> None:
         self.cli("db", "upgrade")
+        # The log is kept across restarts: wait for this run's own resync.
+        resynced = sum(1 for line in self.log_lines() if line.get("event") == "ami.resynced")
         with self.log.open("ab") as out:
+            # A session (and process group) of its own, as under systemd or a terminal:
+            # tests can signal the whole group (os.killpg), as Ctrl-C and systemctl stop do.
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "callcenter.cli.main", "--config", str(self.config), "run"],
-                stdout=out, stderr=subprocess.STDOUT)
-        self.wait_log("ami.resynced", count=1)
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_log("ami.resynced", count=resynced + 1)
 
     def log_lines(self) -> list[dict[str, Any]]:
-        lines = []
+        lines: list[dict[str, Any]] = []
+        if not self.log.exists():  # not started yet
+            return lines
         for line in self.log.read_text(encoding="utf-8").splitlines():
             if line.startswith("{"):
                 lines.append(json.loads(line))
@@ -120,6 +128,16 @@ port = {self.web_port}
             self.process.kill()
             self.process.wait(10)
             self.process = None
+
+    def signal_group(self, sig: int, timeout: float = 40.0) -> int:
+        """Send `sig` to the daemon's whole process group (the writer process included),
+        as Ctrl-C in a terminal or systemd's default KillMode do; its exit code."""
+        if self.process is None:
+            return 0
+        os.killpg(self.process.pid, sig)
+        code = self.process.wait(timeout)
+        self.process = None
+        return code
 
     def stop(self) -> int:
         if self.process is None:
