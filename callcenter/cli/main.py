@@ -68,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = config.get(DatabaseSettings).url
         if args.command == "db":
             return _db(url, args.action)
-        engine = db.engine_for(url)
-        db.require_current(engine, url)
+        engine = db.engine_for(url)  # lazy: nothing connects until a query
+        if known[args.command].needs_database:
+            db.require_current(engine, url)
         ctx = CliContext(config, engine, config.get(CenterSettings).tz, time.time())
         result = known[args.command].run(args, ctx)
         if args.json or not isinstance(result, list):

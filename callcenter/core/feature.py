@@ -76,6 +76,8 @@ class Command:
     help: str
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace, CliContext], Any]
+    # False: works without the database (`status` must, above all when it is down).
+    needs_database: bool = True
 
 
 Wire = Callable[["Core"], Contribution]

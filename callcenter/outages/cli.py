@@ -32,4 +32,4 @@ def _status(args: argparse.Namespace, ctx: CliContext) -> Any:
 
 
 COMMANDS = (Command("status", "the daemon's links, database, writer and journal, as last written",
-                    lambda _parser: None, _status),)
+                    lambda _parser: None, _status, needs_database=False),)

@@ -93,3 +93,18 @@ def test_status_without_a_daemon_says_so(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "callcenter.cli.main", "--config", str(cfg),
                              "status"], capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 1 and "status.missing" in result.stderr
+
+
+def test_status_works_while_the_database_is_gone(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    status = tmp_path / "status.json"
+    cfg.write_text('[database]\nurl = "postgresql+psycopg://nobody@127.0.0.1:9/none"\n'
+                   f'[outages]\nstatus_file = "{status}"\n')
+    status.write_text(json.dumps({"written_at": 0, "pid": 1, "interval_s": 5, "parts": {
+        "database": {"ok": False, "detail": "unreachable", "since": 0, "figures": {}}}}))
+    result = subprocess.run([sys.executable, "-m", "callcenter.cli.main", "--config", str(cfg),
+                             "status", "--json"], capture_output=True, text=True, check=False,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["parts"]["database"]["ok"] is False and shown["fresh"] is False
