@@ -12,58 +12,33 @@ from collections.abc import Mapping, Sequence
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from callcenter.ami.client import AmiClient
 from callcenter.ami.settings import AmiSettings
 from callcenter.config import Config
+from callcenter.core.build import SystemClock, build_core, connect, store_writer
 from callcenter.core.bus import Bus
-from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Feature, Job
 from callcenter.core.health import Health
-from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
-from callcenter.core.tasks import TaskOwner
+from callcenter.core.settings import DatabaseSettings
 from callcenter.domain.clock import Clock
-from callcenter.domain.tracker import Tracker
 from callcenter.features import FEATURES
-from callcenter.inbound.settings import RulesSettings, StorageSettings, ring_rules
-from callcenter.store.db import engine_for, require_current
-from callcenter.store.writer import SetAsideNote, StoreWriter
-from callcenter.web.app import create_app
+from callcenter.store.writer import SetAsideNote
 
 log = structlog.get_logger("callcenter.daemon")
 
 
-class SystemClock:
-    def now(self) -> float:
-        return time.time()
+__all__ = ["Daemon", "SystemClock"]
 
 
 class Daemon:
     def __init__(self, config: Config, clock: Clock | None = None,
                  features: Sequence[Feature] = FEATURES) -> None:
-        database, tz = config.get(DatabaseSettings), config.get(CenterSettings).tz
-        rules = config.get(RulesSettings)
-        engine = engine_for(database.url)
-        require_current(engine, database.url)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._drain_timeout_s = config.get(DatabaseSettings).drain_timeout_s
         clock = clock or SystemClock()
         health = Health(clock, Bus("health"))
-        self._drain_timeout_s = database.drain_timeout_s
-        self.writer = StoreWriter(
-            database.url, rules.repeat_caller_window_days * 86400.0,
-            batch_max=database.batch_max, flush_interval_s=database.flush_interval_s,
-            log_level=config.get(LogSettings).level.upper(), on_set_aside=self._set_aside,
-            health=health, buffer_max=database.buffer_max, journal_dir=database.journal_path,
-            journal_max_bytes=database.journal_max_bytes, retry_max_s=database.retry_max_s,
-            drain_timeout_s=database.drain_timeout_s)
-        self.core = Core(
-            config=config, engine=engine, clock=clock, tz=tz,
-            ami=AmiClient(config.get(AmiSettings), on_message=self.on_message,
-                          on_connected=self.on_connected, wants=self.wants,
-                          on_state=lambda up, detail: health.report("ami", up, detail)),
-            tracker=Tracker(ring_rules(rules, config.get(StorageSettings)), clock),
-            outcomes=Bus("outcomes"), alerts=Bus("alerts"), surge=Bus("surge"),
-            set_aside=Bus("set_aside"), health=health,
-            tasks=TaskOwner(), flush_store=self.writer.flush, app=create_app())
+        self.writer = store_writer(config, health, self._set_aside)
+        self.core = build_core(config, clock, health, self.writer, on_message=self.on_message,
+                               on_connected=self.on_connected, wants=self.wants)
         self.core.outcomes.subscribe(self.writer.submit)  # stored first, then the rest
         self.parts = [self._wire(f) for f in features]
         self.handlers = [h for p in self.parts for h in p.ami_handlers]
@@ -72,18 +47,7 @@ class Daemon:
     def _wire(self, feature: Feature) -> Contribution:
         wire = feature.wire()
         part = wire(self.core) if wire is not None else Contribution()
-        for sink in part.outcome_sinks:
-            self.core.outcomes.subscribe(sink)
-        for listener in part.alert_listeners:
-            self.core.alerts.subscribe(listener)
-        for follower in part.surge_listeners:
-            self.core.surge.subscribe(follower)
-        for keeper in part.set_aside_listeners:
-            self.core.set_aside.subscribe(keeper)
-        for watcher in part.health_listeners:
-            self.core.health.bus.subscribe(watcher)
-        for router in part.routers:
-            self.core.app.include_router(router)
+        connect(self.core, part)
         return part
 
     # -- the AMI stream, shared out (synchronous, never raises) ------------------------
