@@ -17,6 +17,12 @@
     │   ├── AmiTimeout         ami.timeout           no answer in time
     │   ├── AmiUnsafeValue     ami.unsafe_value      CR/LF in a value (header injection)
     │   └── MalformedEvent     ami.malformed_event   a known message with a missing or bad field
+    ├── AgiError               FastAGI: logged with the call's ids, never fatal (dialplan defaults)
+    │   ├── AgiListenFailed    agi.listen_failed     the FastAGI port cannot be opened (retried, on health)
+    │   ├── AgiSessionsFull    agi.sessions_full     max_sessions busy: the call goes on without its script
+    │   ├── AgiProtocolError   agi.protocol          a peer broke the protocol (garbage, oversized, bad ids)
+    │   ├── AgiTimeout         agi.timeout           a peer went silent mid-session
+    │   └── AgiScriptFailed    agi.script_failed     a script failed (database, bug)
     ├── TestBedError           testbed.failed        the Asterisk test bed could not start
     ├── CampaignError          campaign.invalid      no such campaign/attempt, bad mode, score
     ├── UnreadableFile         import.unreadable     a contact file that cannot be read at all
@@ -30,6 +36,7 @@
         ├── LoginThrottled     web.login_throttled   429: too many failed logins
         ├── ServerStopped      web.server_stopped    the web server ended without being told to
         ├── NotFound           web.not_found         404
+        ├── RatedByCaller      web.rated_by_caller   409: the caller's own survey rating is not overwritten
         └── InvalidInput       web.invalid_input     422: a field out of its allowed values
 """
 
@@ -111,6 +118,30 @@ class MalformedEvent(AmiError):
     error_id = "ami.malformed_event"
 
 
+class AgiError(CallcenterError):
+    error_id = "agi.error"
+
+
+class AgiListenFailed(AgiError):
+    error_id = "agi.listen_failed"
+
+
+class AgiSessionsFull(AgiError):
+    error_id = "agi.sessions_full"
+
+
+class AgiProtocolError(AgiError):
+    error_id = "agi.protocol"
+
+
+class AgiTimeout(AgiError):
+    error_id = "agi.timeout"
+
+
+class AgiScriptFailed(AgiError):
+    error_id = "agi.script_failed"
+
+
 class TestBedError(CallcenterError):
     __test__ = False
     error_id = "testbed.failed"
@@ -176,6 +207,13 @@ class ServerStopped(WebError):
 class NotFound(WebError):
     error_id = "web.not_found"
     status = 404
+
+
+class RatedByCaller(WebError):
+    """The caller rated the call in the survey: nobody changes what the caller said."""
+
+    error_id = "web.rated_by_caller"
+    status = 409
 
 
 class InvalidInput(WebError):

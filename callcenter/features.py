@@ -4,7 +4,7 @@ feature is a folder with its declaration in `__init__.py`, added here."""
 
 from __future__ import annotations
 
-from callcenter import alerts, callbacks, inbound, outages, surge, tickets, users, web, webhooks
+from callcenter import agi, alerts, callbacks, inbound, outages, surge, tickets, users, web, webhooks
 from callcenter.ami.settings import AmiSettings
 from callcenter.core.feature import Feature
 from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
@@ -13,6 +13,7 @@ FEATURES: tuple[Feature, ...] = (
     inbound.FEATURE,
     tickets.FEATURE,
     callbacks.FEATURE,
+    agi.FEATURE,  # after tickets and callbacks: its scripts use both
     surge.FEATURE,
     alerts.FEATURE,
     webhooks.FEATURE,

@@ -159,11 +159,17 @@ def abandoned_campaign(engine: Engine, now: float) -> int:
                                                deadline_rule="1wd"), now)
 
 
+# Callers we owe a call: those who gave up in the queue, and those who called after hours.
+AFTER_HOURS_KIND = "after_hours"
+OWED_KINDS = ("abandoned", AFTER_HOURS_KIND)
+
+
 def cancel_abandoned(engine: Engine, phone: str) -> int:
-    """The caller got through after all: the pending callback is no longer needed."""
+    """The caller got through after all: the pending callback (for an abandoned or an
+    after-hours call) is no longer needed."""
     number = normalise(phone)
     with engine.begin() as conn:
-        abandoned = select(m.Campaign.id).where(m.Campaign.kind == "abandoned")
+        abandoned = select(m.Campaign.id).where(m.Campaign.kind.in_(OWED_KINDS))
         return int(conn.execute(update(m.Contact).where(
             m.Contact.phone == number, m.Contact.status == "pending",
             m.Contact.campaign_id.in_(abandoned.scalar_subquery()))

@@ -97,12 +97,15 @@ class PointsEntry(Base):
     """The agent's points ledger (奖惩): one row per scored fact."""
 
     __tablename__ = "points_ledger"
+    # A ticket scores once per reason (the caller's survey rating): the database keeps it.
+    __table_args__ = (UniqueConstraint("ticket_id", "reason", name="uq_points_ledger_ticket_reason"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     agent_interface: Mapped[str] = mapped_column(String(128), index=True)
     points: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(32))
     violation_id: Mapped[int | None] = mapped_column(
         ForeignKey("violations.id"), unique=True, nullable=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
     at: Mapped[float] = mapped_column(Float)
 
 
@@ -175,6 +178,9 @@ class Ticket(Base):
     callback_due_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     lead_called_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     rating: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # ivr: the caller's own key in the post-call survey (never overwritten); staff: set
+    # on the desk.
+    rating_source: Mapped[str | None] = mapped_column(String(8), nullable=True)
     rated_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     review_due_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     reviewed_at: Mapped[float | None] = mapped_column(Float, nullable=True)

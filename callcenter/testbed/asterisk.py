@@ -90,6 +90,8 @@ class TestBed:
     name: str = "default"
     root: Path = DEFAULT_ROOT
     ami_port: int = field(default_factory=free_port)
+    # Where the shipped dialplan's ${CC_AGI} points: the daemon under test listens here.
+    agi_port: int = field(default_factory=free_port)
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -110,6 +112,7 @@ class TestBed:
         values = {
             "INSTANCE": chroot_inst,
             "AMI_PORT": str(self.ami_port),
+            "AGI_PORT": str(self.agi_port),
             "ADMIN_USER": ADMIN_USER,
             "ADMIN_SECRET": ADMIN_SECRET,
             "DAEMON_USER": DAEMON_USER,

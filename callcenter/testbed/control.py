@@ -136,6 +136,25 @@ class Controller:
         task.add_done_callback(self._originates.discard)
         return task
 
+    def rate(self, queue: str, caller_number: str, key: str, after_s: int) -> asyncio.Task[object]:
+        """A caller who, `after_s` seconds into the call (the agent has hung up by then),
+        presses `key` once a second until the survey hangs up (testbed-raters)."""
+        if not (len(key) == 1 and key.isdigit() and 0 <= after_s <= 99):
+            raise ValueError("a rater presses one digit, 0-99 s into the call")
+        fields = {
+            "Channel": f"Local/{key}{after_s:02d}@testbed-raters/n",
+            "Context": "callcenter-inbound",
+            "Exten": queue,
+            "Priority": "1",
+            "CallerID": f'"Caller" <{caller_number}>',
+            "Timeout": "10000",
+        }
+        task: asyncio.Task[object] = asyncio.create_task(
+            self._client.originate(fields, timeout=15), name=f"rater-{caller_number}")
+        self._originates.add(task)
+        task.add_done_callback(self._originates.discard)
+        return task
+
     async def redirect(self, channel: str, context: str, exten: str) -> None:
         await self._client.action({"Action": "Redirect", "Channel": channel,
                                    "Context": context, "Exten": exten, "Priority": "1"})

@@ -57,6 +57,9 @@ url = "sqlite:///{workdir}/callcenter.db"
 [web]
 port = {web_port}
 
+[agi]
+port = {bed.agi_port}                 # where the test bed's ${{CC_AGI}} points
+
 # The demo dials the test bed's simulated customers, around the clock and every day
 # (a real center keeps the defaults: 08:00-21:00, working hours, working days).
 [callbacks]

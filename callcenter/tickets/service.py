@@ -14,9 +14,10 @@ from callcenter.alerts import service as alerts
 from callcenter.domain import ticket_rules as tr
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.phone import normalise
-from callcenter.errors import InvalidInput, NotFound
+from callcenter.errors import InvalidInput, NotFound, RatedByCaller
 from callcenter.inbound.service import iso
 from callcenter.store import models as m
+from callcenter.store.upsert import insert_for
 
 AGENT_FIELDS = frozenset({"category", "content", "address", "resolution", "priority", "mood",
                           "status", "customer_name", "dispatched_to"})
@@ -26,6 +27,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "mood": ("", *tr.MOODS), "rating": tr.RATINGS}
 _MAX_LEN = {"content": 4000, "resolution": 4000, "address": 300, "customer_name": 100,
             "dispatched_to": 100}
+# Where a rating came from: the caller's own key in the post-call survey, or the desk.
+BY_CALLER, BY_STAFF = "ivr", "staff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +56,8 @@ def ticket_dict(t: Any, customer_name: str = "") -> dict[str, Any]:
         "updated_at": t.updated_at, "dispatched_to": t.dispatched_to,
         "dispatched_at": t.dispatched_at, "accepted_at": t.accepted_at,
         "callback_due_at": t.callback_due_at, "lead_called_at": t.lead_called_at,
-        "rating": t.rating, "rated_at": t.rated_at, "review_due_at": t.review_due_at,
-        "reviewed_at": t.reviewed_at,
+        "rating": t.rating, "rating_source": t.rating_source, "rated_at": t.rated_at,
+        "review_due_at": t.review_due_at, "reviewed_at": t.reviewed_at,
     }
 
 
@@ -137,8 +140,13 @@ def update_ticket(engine: Engine, ticket_id: int, changes: dict[str, Any], now: 
         row = conn.execute(select(m.Ticket).where(m.Ticket.id == ticket_id)).one_or_none()
         if row is None:
             raise NotFound(f"no ticket #{ticket_id}")
+        if "rating" in changes and row.rating_source == BY_CALLER:
+            raise RatedByCaller(f"ticket #{ticket_id} was rated by the caller in the survey; "
+                                "that rating is not changed")
         values = {k: v for k, v in changes.items()
                   if k not in ("customer_name", "lead_called", "reviewed")}
+        if "rating" in changes:
+            values["rating_source"] = BY_STAFF
         if changes.get("lead_called"):
             values["lead_called_at"] = row.lead_called_at or now
         if changes.get("reviewed"):
@@ -153,6 +161,49 @@ def update_ticket(engine: Engine, ticket_id: int, changes: dict[str, Any], now: 
             conn.execute(update(m.Customer).where(m.Customer.id == row.customer_id)
                          .values(name=changes["customer_name"]))
     return get(engine, ticket_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CallerRating:
+    """What the survey stored: the ticket, its owner and the points they got."""
+
+    ticket_id: int
+    rating: str
+    owner_interface: str
+    points: int
+    review_due_at: float | None
+    stored: bool  # False: the caller had rated this call already (kept as it was)
+
+
+def rate_by_caller(engine: Engine, linkedid: str, rating: str, now: float, *,
+                   points: int, rules: tr.TicketRules,
+                   deadline: tr.Deadline) -> CallerRating | None:
+    """The caller's key from the survey, on the call's ticket (None: no ticket).  It is
+    stored once and never overwritten; it replaces a rating set on the desk, starts the
+    review of an unsatisfied call (the same clocks as an edit) and scores the ticket's
+    owner in the same transaction."""
+    if rating not in tr.RATINGS:
+        raise InvalidInput(f"rating must be one of {', '.join(tr.RATINGS)}")
+    with engine.begin() as conn:
+        # FOR UPDATE (PostgreSQL): two sessions of one call cannot both rate it.
+        row = conn.execute(select(m.Ticket).where(m.Ticket.linkedid == linkedid)
+                           .with_for_update()).one_or_none()
+        if row is None:
+            return None
+        if row.rating_source == BY_CALLER:
+            return CallerRating(row.id, row.rating or "", row.owner_interface, 0,
+                                row.review_due_at, stored=False)
+        before = _clocks(row)
+        values: dict[str, Any] = {"rating": rating, "rating_source": BY_CALLER, "updated_at": now}
+        values.update(tr.clocks_started(before, replace(before, rating=rating), rules, deadline,
+                                        now))
+        conn.execute(update(m.Ticket).where(m.Ticket.id == row.id).values(**values))
+        if points:
+            conn.execute(insert_for(conn, m.PointsEntry).values(
+                agent_interface=row.owner_interface, points=points, reason=f"rating_{rating}",
+                ticket_id=row.id, at=now).on_conflict_do_nothing())
+    return CallerRating(row.id, rating, row.owner_interface, points,
+                        values.get("review_due_at", row.review_due_at), stored=True)
 
 
 def check_overdue(engine: Engine, rules: tr.TicketRules, now: float) -> list[AlertTransition]:
@@ -202,4 +253,9 @@ def table(engine: Engine, tz: ZoneInfo, limit: int = 50) -> list[dict[str, Any]]
             "talk_s": t.talk_s,
             "hangup_by": t.hangup_by,
             "status": t.status,
+            "rating": t.rating,
+            "rating_source": t.rating_source,
+            "rated_at": iso(t.rated_at, tz),
+            "review_due_at": iso(t.review_due_at, tz),
+            "recording": None,  # issue 11, later: the call's recording
         } for t in rows]

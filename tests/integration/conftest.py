@@ -54,9 +54,19 @@ wrapup_s = 2
 
 [web]
 port = {self.web_port}
+
+[agi]
+port = {bed.agi_port}
+{self._hotline(extra)}
 {extra}
 """)
         self.process: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def _hotline(extra: str) -> str:
+        """The test bed's callers call at any hour: the hotline is open around the clock
+        unless a test sets its own hours."""
+        return "" if "[hotline]" in extra else "[hotline]\nalways_open = true\n"
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "callcenter.cli.main", "--config",

@@ -1,0 +1,71 @@
+"""The FastAGI server as a long-running task, with its scripts: `/after_hours` (the
+hotline's hours from the center's working calendar, the standing after-hours
+campaign) and `/survey` (the caller's rating on the call's ticket)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from callcenter.agi import service
+from callcenter.agi.scripts import AfterHours, Survey
+from callcenter.agi.server import AgiServer, Script
+from callcenter.agi.settings import AgiSettings, HotlineSettings, SurveySettings
+from callcenter.callbacks.settings import CallbacksSection, callback_settings
+from callcenter.core.core import Core
+from callcenter.core.feature import Contribution
+from callcenter.core.settings import CenterSettings
+from callcenter.domain.calendar import deadline_for
+from callcenter.domain.hotline import Promise
+from callcenter.domain.phone import PhoneNumber
+from callcenter.tickets import service as tickets
+from callcenter.tickets.service import CallerRating
+from callcenter.tickets.settings import TicketSettings
+
+STORE_WAIT_S = 2.0  # the ticket of a call just ended may still be on its way to the database
+
+
+def scripts(core: Core) -> dict[str, Script]:
+    # One working calendar for the whole center: the hotline keeps the callbacks' one.
+    calendar = callback_settings(core.config.get(CallbacksSection), core.tz).window.calendar
+    hotline = core.config.get(HotlineSettings)
+    survey = core.config.get(SurveySettings)
+    rules = core.config.get(TicketSettings).rules
+    campaign: list[int] = []
+    first_use = threading.Lock()  # sessions run in threads: one campaign, made once
+
+    def request(number: PhoneNumber, now: float, promise: Promise) -> str:
+        with first_use:
+            if not campaign:
+                campaign.append(service.after_hours_campaign(core.engine, now))
+        return service.request_callback(core.engine, campaign[0], number, now, promise)
+
+    def deadline(rule: str, start: float) -> float:
+        return deadline_for(rule, start, core.tz, calendar)
+
+    def find(linkedid: str) -> dict[str, Any] | None:
+        ticket = tickets.by_linkedid(core.engine, linkedid)
+        if ticket is None:
+            core.flush_store(STORE_WAIT_S)
+            ticket = tickets.by_linkedid(core.engine, linkedid)
+        return ticket
+
+    def record(linkedid: str, rating: str, now: float) -> CallerRating | None:
+        return tickets.rate_by_caller(core.engine, linkedid, rating, now,
+                                      points=survey.rules.points_for(rating), rules=rules,
+                                      deadline=deadline)
+
+    return {
+        "after_hours": AfterHours(hotline.hours_with(calendar), hotline, tz=core.tz,
+                                  clock=core.clock, request=request),
+        "survey": Survey(survey, clock=core.clock, find=find, record=record),
+    }
+
+
+def wire(core: Core) -> Contribution:
+    settings = core.config.get(AgiSettings)
+    if not settings.enabled:
+        return Contribution()
+    server = AgiServer(settings, scripts(core), health=core.health,
+                       phones=core.config.get(CenterSettings).phones)
+    return Contribution(tasks=[server.serve], on_stop=[server.close])
