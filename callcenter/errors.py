@@ -28,6 +28,8 @@
     ├── UnreadableFile         import.unreadable     a contact file that cannot be read at all
     ├── InvalidPhoneNumber     phone.invalid         not digits (+ and separators) or out of bounds
     ├── NoStatus               status.missing        `callcenter status` found no status file
+    ├── QueueLogUnreadable     queue_log.unreadable  Asterisk's queue_log missing or not readable
+    ├── QueueLogMismatch       queue_log.mismatch    the daemon's counts disagree with queue_log's
     ├── UserError              users.invalid         bad user name, role or password (CLI)
     └── WebError                                     answered as JSON {"error": id, "detail"}
         ├── NotSignedIn        web.unauthenticated   401: no or expired session
@@ -165,6 +167,19 @@ class InvalidPhoneNumber(CallcenterError):
 
 class NoStatus(CallcenterError):
     error_id = "status.missing"
+
+
+class QueueLogUnreadable(CallcenterError):
+    """Reported through the daemon's health (part `queue_log`), never fatal."""
+
+    error_id = "queue_log.unreadable"
+
+
+class QueueLogMismatch(CallcenterError):
+    """An interval where the calls the daemon stored differ from queue_log's: logged
+    and alerted by the running cross-check."""
+
+    error_id = "queue_log.mismatch"
 
 
 class UserError(CallcenterError):

@@ -4,13 +4,26 @@ feature is a folder with its declaration in `__init__.py`, added here."""
 
 from __future__ import annotations
 
-from callcenter import agi, alerts, callbacks, inbound, outages, surge, tickets, users, web, webhooks
+from callcenter import (
+    agi,
+    alerts,
+    callbacks,
+    inbound,
+    outages,
+    recovery,
+    surge,
+    tickets,
+    users,
+    web,
+    webhooks,
+)
 from callcenter.ami.settings import AmiSettings
 from callcenter.core.feature import Feature
 from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
 
 FEATURES: tuple[Feature, ...] = (
     inbound.FEATURE,
+    recovery.FEATURE,  # after inbound: its backfill follows the QueueStatus resync
     tickets.FEATURE,
     callbacks.FEATURE,
     agi.FEATURE,  # after tickets and callbacks: its scripts use both

@@ -22,6 +22,9 @@ class AmiSettings:
     ping_timeout_s: float = setting(5.0, positive)
     backoff_initial_s: float = setting(0.5, positive)
     backoff_max_s: float = setting(30.0, positive)
+    # Asterisk's own record of every queue call, read to backfill what the daemon did
+    # not see live (and to cross-check its counts); "" when Asterisk runs elsewhere.
+    queue_log: str = "/var/log/asterisk/queue_log"
 
     def __repr__(self) -> str:
         return f"AmiSettings(host={self.host!r}, port={self.port}, username={self.username!r})"

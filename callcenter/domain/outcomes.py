@@ -79,6 +79,9 @@ class TicketOpened:
     ring_s: float
     late_answer: bool  # "apologise first"
     at: float
+    # Opened from Asterisk's queue_log after the daemon missed the call (down, or the
+    # AMI link was): what queue_log knows, nothing the agent saw live.
+    recovered: bool = False
 
 
 @dataclass(frozen=True, slots=True)

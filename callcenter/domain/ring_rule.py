@@ -124,6 +124,18 @@ class RingRule:
             out.append(ViolationSettled(leg.leg_uniqueid, kind, round(ring_s, 3), now))
         return out
 
+    def forget_unviolated(self) -> list[str]:
+        """The AMI link is gone: a leg not yet through its budget may be answered, rung
+        out or cancelled without our hearing; timing it on would raise a violation for
+        an agent who may have answered in 2 s.  Such legs are forgotten (their own end
+        event still reports them after a reconnect, with Asterisk's ring time, and
+        queue_log's lines those that ended meanwhile).  A leg already violated stays:
+        that violation is true.  Returns the agents whose legs were forgotten."""
+        gone = [leg for leg in self.legs.values() if not leg.violated]
+        for leg in gone:
+            self._pop(leg.leg_uniqueid)
+        return [leg.agent.interface for leg in gone]
+
     def legs_of_caller(self, caller_uniqueid: str) -> list[str]:
         return list(self._by_caller.get(caller_uniqueid, ()))
 

@@ -170,6 +170,15 @@ class Tracker(LiveView):
         if stale:
             self._dirty_queues.add(queue.name)
 
+    def link_lost(self) -> list[Outcome]:
+        """The AMI link dropped: ringing legs we can no longer see stop being timed
+        (see RingRule.forget_unviolated); the reconnect's resync rebuilds the rest."""
+        out: list[Outcome] = []
+        for interface in set(self.ring.forget_unviolated()):
+            self._report(self.agents[interface], out)
+        self._report_queues(out)
+        return out
+
     # -- events -------------------------------------------------------------------
     def handle(self, event: ev.Event) -> list[Outcome]:
         self.calls.forget_ended(self.clock.now())  # O(1) unless something expired

@@ -10,6 +10,7 @@ import structlog
 
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
+from callcenter.core.health import Condition
 from callcenter.domain import outcomes as oc
 from callcenter.inbound import http
 from callcenter.inbound.ami import InboundStream
@@ -49,5 +50,11 @@ def log_outcomes(outcomes: Sequence[oc.Outcome]) -> None:
 
 def wire(core: Core) -> Contribution:
     stream = InboundStream(core)
+
+    def on_health(conditions: Sequence[Condition]) -> None:
+        if any(c.part == "ami" and not c.ok for c in conditions):
+            core.outcomes.publish(core.tracker.link_lost())
+
     return Contribution(outcome_sinks=[log_outcomes], ami_handlers=[stream],
+                        health_listeners=[on_health],
                         tasks=[stream.run_timers], routers=[http.routes(core)])

@@ -95,24 +95,35 @@ class Applier:
         if new_samples:
             s.execute(insert(sample), new_samples)
 
+    # A call's row is written whichever of its outcomes comes first: a caller who joined
+    # while the daemon was not listening is answered or gives up live, and the join is
+    # recovered from queue_log afterwards; the later join only adds what it knows.
     def call_joined(self, s: Connection, o: oc.CallJoined) -> None:
+        phone = normalise(o.caller_number)
         s.execute(insert_for(s, m.Call).values(
             linkedid=o.linkedid, uniqueid=o.uniqueid, queue=o.queue,
-            caller_phone=normalise(o.caller_number), joined_at=o.at, outcome="waiting",
-        ).on_conflict_do_nothing())
+            caller_phone=phone, joined_at=o.at, outcome="waiting",
+        ).on_conflict_do_update(index_elements=["linkedid", "queue"],
+                                set_={"caller_phone": phone, "joined_at": o.at},
+                                where=(m.Call.caller_phone == "") & (m.Call.outcome != "waiting")))
 
     def call_abandoned(self, s: Connection, o: oc.CallAbandoned) -> None:
-        s.execute(update(m.Call)
-                  .where(m.Call.linkedid == o.linkedid, m.Call.queue == o.queue,
-                         m.Call.outcome == "waiting")
-                  .values(outcome="abandoned", ended_at=o.at))
+        s.execute(insert_for(s, m.Call).values(
+            linkedid=o.linkedid, uniqueid=o.uniqueid, queue=o.queue,
+            caller_phone=normalise(o.caller_number), joined_at=o.at - o.waited_s,
+            outcome="abandoned", ended_at=o.at,
+        ).on_conflict_do_update(index_elements=["linkedid", "queue"],
+                                set_={"outcome": "abandoned", "ended_at": o.at},
+                                where=m.Call.outcome == "waiting"))
 
     def call_answered(self, s: Connection, o: oc.CallAnswered) -> None:
-        s.execute(update(m.Call)
-                  .where(m.Call.linkedid == o.linkedid, m.Call.queue == o.queue)
-                  .values(outcome="answered", answered_at=o.at,
-                          agent_interface=o.agent.interface, hold_s=o.hold_s,
-                          ring_s=o.ring_s, late_answer=o.late_answer))
+        values = {"outcome": "answered", "answered_at": o.at,
+                  "agent_interface": o.agent.interface, "hold_s": o.hold_s,
+                  "ring_s": o.ring_s, "late_answer": o.late_answer}
+        s.execute(insert_for(s, m.Call).values(
+            linkedid=o.linkedid, uniqueid=o.uniqueid, queue=o.queue, caller_phone="",
+            joined_at=o.at - o.hold_s, **values,
+        ).on_conflict_do_update(index_elements=["linkedid", "queue"], set_=values))
 
     def _customer(self, s: Connection, phone: str, at: float) -> int:
         s.execute(insert_for(s, m.Customer).values(phone=phone, name="", created_at=at)
@@ -129,7 +140,7 @@ class Applier:
             linkedid=o.linkedid, customer_id=customer_id, caller_phone=phone,
             owner_interface=o.owner.interface, owner_name=o.owner.name, queue=o.queue,
             opened_at=o.at, hold_s=o.hold_s, ring_s=o.ring_s, late_answer=o.late_answer,
-            calls_last_window=max(recent, 1), status="open",
+            calls_last_window=max(recent, 1), status="open", recovered=o.recovered,
         ).on_conflict_do_nothing(index_elements=["linkedid"]))
         # Already opened (daemon restarted mid-call): a different agent joins it.
         self.participant_added(s, oc.TicketParticipantAdded(o.linkedid, o.owner, o.queue, o.at))

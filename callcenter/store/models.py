@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -158,6 +159,8 @@ class Ticket(Base):
     ring_s: Mapped[float] = mapped_column(Float)
     late_answer: Mapped[bool] = mapped_column(Boolean)  # "apologise first"
     calls_last_window: Mapped[int] = mapped_column(Integer)  # this number, last 7 days
+    # Opened from Asterisk's queue_log: the daemon missed the call live (gap recovery).
+    recovered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     talk_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     hangup_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     completed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -353,3 +356,20 @@ class SetAside(Base):
     error: Mapped[str] = mapped_column(String(500))
     at: Mapped[float] = mapped_column(Float)
     resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class QueueLogCheckpoint(Base):
+    """How far Asterisk's queue_log has been accounted for (one row): which file (its
+    device, inode and the hash of its first line, so a rotated or truncated file is
+    told from the one we read), the offset after the last line taken, and that
+    line's time."""
+
+    __tablename__ = "queue_log_checkpoint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    path: Mapped[str] = mapped_column(String(500))
+    device: Mapped[int] = mapped_column(BigInteger)
+    inode: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[str] = mapped_column(String(64))  # SHA-256 of the first line, "" if none yet
+    read_offset: Mapped[int] = mapped_column(BigInteger)
+    last_entry_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)

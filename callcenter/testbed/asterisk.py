@@ -102,6 +102,12 @@ class TestBed:
     def log_path(self) -> Path:
         return self.instance_dir / "asterisk.out"
 
+    @property
+    def queue_log(self) -> Path:
+        """Asterisk's own queue_log (logger.conf's default: on), seen from outside the
+        chroot: what the daemon reads to backfill its gaps."""
+        return self.instance_dir / "log" / "queue_log"
+
     def configure(self) -> None:
         inst = self.instance_dir
         etc = inst / "etc"

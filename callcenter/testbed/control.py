@@ -118,8 +118,10 @@ class Controller:
                                            "Interface": msg["Location"]})
 
     def call(self, queue: str, caller_number: str, patience_s: int,
-             channel_id: str | None = None) -> asyncio.Task[object]:
-        """A caller dials in to `queue` and hangs up after `patience_s` seconds in all."""
+             channel_id: str | None = None,
+             queue_timeout_s: int | None = None) -> asyncio.Task[object]:
+        """A caller dials in to `queue` and hangs up after `patience_s` seconds in all;
+        with `queue_timeout_s` the queue itself gives up on them (EXITWITHTIMEOUT)."""
         fields = {
             "Channel": f"Local/{patience_s}@testbed-callers/n",
             "Context": "callcenter-inbound",
@@ -130,6 +132,8 @@ class Controller:
         }
         if channel_id:
             fields["ChannelId"] = channel_id
+        if queue_timeout_s is not None:
+            fields["Variable"] = f"CC_QUEUE_TIMEOUT={queue_timeout_s}"
         task: asyncio.Task[object] = asyncio.create_task(
             self._client.originate(fields, timeout=15), name=f"call-{caller_number}")
         self._originates.add(task)

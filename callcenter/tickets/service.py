@@ -253,6 +253,7 @@ def table(engine: Engine, tz: ZoneInfo, limit: int = 50) -> list[dict[str, Any]]
             "talk_s": t.talk_s,
             "hangup_by": t.hangup_by,
             "status": t.status,
+            "recovered": t.recovered,  # from queue_log: the daemon missed the call live
             "rating": t.rating,
             "rating_source": t.rating_source,
             "rated_at": iso(t.rated_at, tz),

@@ -23,7 +23,7 @@ def _log(outcomes: Sequence[oc.Outcome]) -> None:
         if isinstance(o, oc.TicketOpened):
             log.info("ticket.opened", linkedid=o.linkedid, uniqueid=o.uniqueid, queue=o.queue,
                      agent=o.owner.name, caller_number=o.caller_number, ring_s=o.ring_s,
-                     apologise_first=o.late_answer)
+                     apologise_first=o.late_answer, recovered=o.recovered)
         elif isinstance(o, oc.TicketParticipantAdded):
             log.info("ticket.participant", linkedid=o.linkedid, agent=o.agent.name,
                      queue=o.queue)

@@ -30,20 +30,22 @@ def bed() -> Iterator[TestBed]:
 
 class DaemonProcess:
     def __init__(self, bed: TestBed, workdir: Path, extra: str = "",
-                 database_url: str | None = None, database_extra: str = "") -> None:
+                 database_url: str | None = None, database_extra: str = "",
+                 ami_port: int | None = None) -> None:
         self.web_port = free_port()
         self.url = f"http://127.0.0.1:{self.web_port}"
         self.config = workdir / "callcenter.toml"
         self.log = workdir / "daemon.log"
         self.config.write_text(f"""
 [ami]
-port = {bed.ami_port}
+port = {ami_port or bed.ami_port}
 username = "{DAEMON_USER}"
 secret = "{DAEMON_SECRET}"
 ping_interval_s = 1
 ping_timeout_s = 1
 backoff_initial_s = 0.2
 backoff_max_s = 2
+queue_log = "{bed.queue_log}"
 
 [database]
 url = "{database_url or f'sqlite:///{workdir}/callcenter.db'}"
