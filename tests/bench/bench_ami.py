@@ -105,7 +105,8 @@ async def whole_daemon(blob: bytes, count: int, workdir: Path) -> tuple[float, f
                                  "CALLCENTER__LOG__LEVEL": "WARNING",
                                  "CALLCENTER__AMI__PORT": str(port),
                                  "CALLCENTER__AMI__USERNAME": "cc",
-                                 "CALLCENTER__AMI__SECRET": fake.secret})
+                                 "CALLCENTER__AMI__SECRET": fake.secret,
+                                 "CALLCENTER__AMI__QUEUE_LOG": ""})  # no Asterisk here
     daemon = _BenchDaemon(config)
     daemon.done = asyncio.Event()
     task = asyncio.create_task(daemon.run())

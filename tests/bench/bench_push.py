@@ -305,7 +305,8 @@ async def start_daemon(url: str, ami_port: int, secret: str, web_port: int, log_
     env.update({"CALLCENTER__DATABASE__URL": url, "CALLCENTER__AMI__PORT": str(ami_port),
                 "CALLCENTER__AMI__USERNAME": "cc", "CALLCENTER__AMI__SECRET": secret,
                 "CALLCENTER__WEB__HOST": "127.0.0.1", "CALLCENTER__WEB__PORT": str(web_port),
-                "CALLCENTER__LOG__LEVEL": log_level})
+                "CALLCENTER__LOG__LEVEL": log_level,
+                "CALLCENTER__AMI__QUEUE_LOG": ""})  # a fake Asterisk keeps no queue_log
     with log_path.open("wb") as log:  # the child keeps its own descriptor
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", module, "run", cwd=ROOT, env=env,

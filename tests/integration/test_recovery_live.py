@@ -26,6 +26,7 @@ from callcenter.store import models as m
 from callcenter.testbed.asterisk import TestBed
 from callcenter.testbed.control import Agent, Controller
 from tests.integration.conftest import DaemonProcess
+from tests.unit.test_webhooks import Receiver
 
 pytestmark = pytest.mark.asterisk
 
@@ -229,7 +230,15 @@ async def test_ami_link_cut_20s_the_gap_is_backfilled(
         bed: TestBed, tmp_path: Path, stopped: list[DaemonProcess]) -> None:
     url = f"sqlite:///{tmp_path}/callcenter.db"
     relay = AmiCut(bed.ami_port)
-    daemon = DaemonProcess(bed, tmp_path, RECOVERY, ami_port=relay.start())
+    ops = Receiver()  # the operators' webhook: the outage must reach it
+    outage = f"""
+[outages]
+ami_alert_after_s = 5
+[webhooks]
+targets = [{{ kind = "json", url = "{ops.url('/ops')}", name = "ops" }}]
+backoff_initial_s = 0.2
+"""
+    daemon = DaemonProcess(bed, tmp_path, RECOVERY + outage, ami_port=relay.start())
     stopped.append(daemon)
     qlog = QueueLogSince(bed)
     daemon.start()
@@ -259,6 +268,11 @@ async def test_ami_link_cut_20s_the_gap_is_backfilled(
         assert bed.running  # Asterisk itself never stopped
         _check_gap(daemon, url, qlog.entries(), (down, up), {"13740000001"})
         assert _logged(daemon, "recovery.abandoned")
+        # The link down for 20 s (> ami_alert_after_s): raised once, cleared once.
+        told = [(r.body["kind"], r.body["change"]) for r in ops.seen("/ops")
+                if r.body["kind"] == "outage_ami"]
+        assert told == [("outage_ami", "raised"), ("outage_ami", "cleared")]
     finally:
         daemon.stop()
         relay.close()
+        ops.close()
