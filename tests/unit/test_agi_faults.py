@@ -26,6 +26,7 @@ from callcenter.store import db
 from callcenter.testbed.asterisk import free_port
 from tests.fakeami import FakeAmi, encode
 from tests.replay import load as load_fixture
+from tests.unit.test_webhooks import worst_loop_lag
 
 LINKEDID = "1795567865.0"  # the recorded call (answered_in_time): its caller's channel
 
@@ -92,17 +93,6 @@ class Peer:
     def close(self) -> None:
         self.rfile.close()
         self.sock.close()
-
-
-async def worst_loop_lag(duration_s: float) -> float:
-    """How late 10 ms sleeps wake up, at worst, over the duration."""
-    worst = 0.0
-    end = time.perf_counter() + duration_s
-    while time.perf_counter() < end:
-        start = time.perf_counter()
-        await asyncio.sleep(0.01)
-        worst = max(worst, time.perf_counter() - start - 0.01)
-    return worst
 
 
 @dataclass
