@@ -8,6 +8,7 @@ included, so those files are proven to parse and work.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -158,13 +159,27 @@ class TestBed:
             self._process = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
+        # chroot execs asterisk: the same pid, remembered for a run that dies before stop().
+        self._pid_path.write_text(str(self._process.pid), encoding="ascii")
         self._wait_fully_booted(timeout)
 
+    @property
+    def _pid_path(self) -> Path:
+        return self.instance_dir / "asterisk.pid"
+
     def _kill_stale(self) -> None:
-        """An instance left running by a killed test run would hold the control socket."""
-        subprocess.run(["pkill", "-KILL", "-f", f"/tb/{self.name}/etc/asterisk[.]conf"],
-                       check=False, capture_output=True)
-        time.sleep(0.2)
+        """An instance left running by a killed test run would hold the control socket:
+        end the one we started, by the pid we wrote, if it is still that Asterisk."""
+        try:
+            pid = int(self._pid_path.read_text(encoding="ascii"))
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return
+        if f"/tb/{self.name}/etc/asterisk.conf".encode() in cmdline:  # not a reused pid
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.2)
+        self._pid_path.unlink(missing_ok=True)
 
     def _wait_fully_booted(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -203,6 +218,7 @@ class TestBed:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+        self._pid_path.unlink(missing_ok=True)
 
     def restart(self) -> None:
         """Stop and start again, keeping state, as an operator's restart would."""
