@@ -124,7 +124,7 @@ class RingEnded:
 
 
 @dataclass(frozen=True, slots=True)
-class MemberChanged:
+class Other:
     at: float
     callid: str
     queue: str
@@ -134,13 +134,8 @@ class MemberChanged:
 
 
 @dataclass(frozen=True, slots=True)
-class Other:
-    at: float
-    callid: str
-    queue: str
-    agent: str
-    event: str
-    data: tuple[str, ...]
+class MemberChanged(Other):
+    """A member's log-in, log-out, pause or penalty: kept apart from the rest of Other."""
 
 
 Entry = Entered | Connected | Completed | Left | RingEnded | MemberChanged | Other
