@@ -15,7 +15,7 @@ class DialerStream:
         return uniqueid in self.dialer.watched
 
     def on_message(self, raw: Mapping[str, str]) -> None:
-        self.dialer.on_message(dict(raw))
+        self.dialer.on_message(raw)
 
     async def on_connected(self) -> None:
         """Attempts left `dialing` are matched to live channels (never re-dialed)."""
