@@ -97,14 +97,14 @@ def ledger(engine: Engine, period: Period) -> tuple[dict[str, int], dict[str, in
     """Ratings given to each owner's tickets, and each agent's points, in the period."""
     t, p = m.Ticket, m.PointsEntry
     with engine.connect() as conn:
-        ratings = dict(conn.execute(
+        ratings: dict[str, int] = dict(conn.execute(
             select(t.owner_interface, func.count()).where(
                 t.rating.is_not(None), t.rated_at >= period.start, t.rated_at < period.end)
-            .group_by(t.owner_interface)).tuples().all())
-        points = dict(conn.execute(
+            .group_by(t.owner_interface)).all())
+        points: dict[str, int] = dict(conn.execute(
             select(p.agent_interface, func.sum(p.points)).where(
                 p.at >= period.start, p.at < period.end).group_by(p.agent_interface))
-            .tuples().all())
+            .all())
     return ({k: int(v) for k, v in ratings.items()}, {k: int(v or 0) for k, v in points.items()})
 
 

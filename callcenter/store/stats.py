@@ -31,9 +31,10 @@ def add_figures(s: Connection, o: oc.FiguresAdded) -> None:
     figures = {k: v for k, v in o.figures.items() if k in columns and k not in _CONFLICT[o.scope]}
     if not figures:
         return
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here.
     added = s.execute(insert_for(s, sm.StatKey).values(key=fact_key(o), at=o.start)
-                      .on_conflict_do_nothing())
-    if added.rowcount != 1:
+                      .on_conflict_do_nothing().returning(sm.StatKey.key)).first()
+    if added is None:
         return  # added before (a replayed batch, a queue_log line read again)
     keys: dict[str, Any] = {"start": o.start}
     if o.scope == "queue":
