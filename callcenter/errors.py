@@ -31,6 +31,7 @@
     ├── QueueLogUnreadable     queue_log.unreadable  Asterisk's queue_log missing or not readable
     ├── QueueLogMismatch       queue_log.mismatch    the daemon's counts disagree with queue_log's
     ├── UserError              users.invalid         bad user name, role or password (CLI)
+    ├── ReportRangeError       report.invalid_range  a report's --from/--to not a date, or out of order
     └── WebError                                     answered as JSON {"error": id, "detail"}
         ├── NotSignedIn        web.unauthenticated   401: no or expired session
         ├── Forbidden          web.forbidden         403: not yours to see or change
@@ -184,6 +185,10 @@ class QueueLogMismatch(CallcenterError):
 
 class UserError(CallcenterError):
     error_id = "users.invalid"
+
+
+class ReportRangeError(CallcenterError):
+    error_id = "report.invalid_range"
 
 
 class WebError(CallcenterError):

@@ -11,6 +11,7 @@ from callcenter import (
     inbound,
     outages,
     recovery,
+    reports,
     surge,
     tickets,
     users,
@@ -25,6 +26,7 @@ FEATURES: tuple[Feature, ...] = (
     inbound.FEATURE,
     recovery.FEATURE,  # after inbound: its backfill follows the QueueStatus resync
     tickets.FEATURE,
+    reports.FEATURE,  # after inbound and recovery, whose outcomes it sums
     callbacks.FEATURE,
     agi.FEATURE,  # after tickets and callbacks: its scripts use both
     surge.FEATURE,

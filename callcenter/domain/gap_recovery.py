@@ -14,9 +14,10 @@ did, so a call seen live and again in queue_log is counted once:
   call and agent raised when this leg's budget ran out is the same one.  A recovered
   one gets an id made from the line itself, so a second recovery finds it stored.
 
-Entries after `live_from` were seen live; only one thing is taken from them: the end
-of a call the store holds as answered but not ended (its hang-up arrived live before
-the recovered call was written).
+Entries after `live_from` were seen live; only two things are taken from them: the
+end of a call the store holds as answered but not ended (its hang-up arrived live
+before the recovered call was written), and how a caller left the queue when AMI
+cannot tell it (`QueueExited`: a timeout, an empty queue, a key), for every such line.
 """
 
 from __future__ import annotations
@@ -27,7 +28,16 @@ from dataclasses import dataclass, field
 
 from callcenter.domain import outcomes as oc
 from callcenter.domain.phone import PhoneNumber, PhoneRules
-from callcenter.domain.queue_log import ABANDONS, Completed, Connected, Entered, Entry, Left, RingEnded
+from callcenter.domain.queue_log import (
+    ABANDONS,
+    Completed,
+    Connected,
+    Entered,
+    Entry,
+    LeaveReason,
+    Left,
+    RingEnded,
+)
 
 # queue_log's times are whole seconds (cut, not rounded): a live violation was raised
 # within this of the moment this ring-out's budget ran out.
@@ -135,8 +145,10 @@ class _Recovery:
                     self.connected(e)
                 case Completed():
                     self.completed(e)
-                case Left() if candidate and e.reason in ABANDONS:
-                    self.left(e)
+                case Left():
+                    if candidate and e.reason in ABANDONS:
+                        self.left(e)
+                    self.exited(e)
                 case RingEnded() if candidate and e.ring_s >= self.rules.ring_budget_s:
                     self.rang_out(e)
                 case _:
@@ -197,6 +209,12 @@ class _Recovery:
         self.out.append(oc.CallAbandoned(e.queue, e.callid, self.linkedid(e.callid), e.wait_s,
                                          e.at, number))
         self.rows[e.callid, e.queue] = "abandoned"
+
+    def exited(self, e: Left) -> None:
+        """Live or not: how a caller left other than by hanging up, which AMI cannot
+        tell (a timeout or an empty queue is an abandon there, a key exit nothing)."""
+        if e.reason is not LeaveReason.ABANDON:
+            self.out.append(oc.QueueExited(e.queue, e.callid, e.reason.value, e.wait_s, e.at))
 
     def rang_out(self, e: RingEnded) -> None:
         linkedid, agent = self.linkedid(e.callid), self.agent(e.agent)

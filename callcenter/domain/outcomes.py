@@ -166,6 +166,33 @@ class QueueSampled:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class QueueExited:
+    """A caller left the queue other than by hanging up or being answered, as queue_log
+    tells (AMI reports timeouts and empty-queue exits as abandons, key exits not at
+    all): `reason` is timeout | empty | key, `wait_s` queue_log's wait."""
+
+    queue: str
+    uniqueid: str
+    reason: str
+    wait_s: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class FiguresAdded:
+    """Figures to add to one 15-minute interval of a queue (`scope` "queue"), an agent
+    ("agent", `label` its name) or an agent's pause reason ("pause", `label` the
+    reason).  `key` names the fact they come from: the store adds them once."""
+
+    key: str
+    scope: str
+    start: float
+    name: str
+    label: str
+    figures: dict[str, float]
+
+
 Outcome = (
     CallJoined
     | CallAbandoned
@@ -179,4 +206,6 @@ Outcome = (
     | AgentStateChanged
     | QueueChanged
     | QueueSampled
+    | QueueExited
+    | FiguresAdded
 )

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from callcenter.domain import outcomes as oc
 from callcenter.domain.phone import normalise
 from callcenter.store import models as m
+from callcenter.store.stats import add_figures
 from callcenter.store.upsert import insert_for
 
 
@@ -38,6 +39,10 @@ class Applier:
             oc.AgentStateChanged: self.agent_state_changed,
             oc.QueueChanged: self.queue_changed,
             oc.QueueSampled: self.queue_sampled,
+            oc.FiguresAdded: add_figures,
+            # How a caller left, as queue_log tells it: only the interval figures
+            # (FiguresAdded) keep it.
+            oc.QueueExited: lambda s, o: None,
         }
 
     def apply(self, session: Connection, outcome: oc.Outcome, *, replay: bool = False) -> None:

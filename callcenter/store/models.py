@@ -373,3 +373,7 @@ class QueueLogCheckpoint(Base):
     read_offset: Mapped[int] = mapped_column(BigInteger)
     last_entry_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+# The interval statistics' tables live in a module of their own (on this Base).
+from callcenter.store import stat_models as _stat_models  # noqa: E402,F401

@@ -20,10 +20,19 @@ from tests.outcome_rounds import rounds
 OUTCOMES = list(rounds(3))  # 411 outcomes of every kind, all different
 
 
+# Kinds the inbound recordings cannot hold: queue_log's exits, the reports' figures.
+NOT_RECORDED = [
+    oc.QueueExited("support", "1795650754.30", "timeout", 6.0, 1795650760.0),
+    oc.FiguresAdded("q:support:1795650754.30:1795650754.880", "queue", 1795650300.0,
+                    "support", "", {"offered": 1.0, "longest_wait_s": 6.0}),
+]
+
+
 def test_every_outcome_survives_the_codec() -> None:
-    kinds = {type(o) for o in OUTCOMES}
-    assert len(kinds) == len(codec.KINDS)  # the recordings hold every kind
-    assert [codec.decode(codec.encode(o)) for o in OUTCOMES] == OUTCOMES
+    every = OUTCOMES + NOT_RECORDED
+    kinds = {type(o) for o in every}
+    assert len(kinds) == len(codec.KINDS)  # the recordings hold every other kind
+    assert [codec.decode(codec.encode(o)) for o in every] == every
     with pytest.raises(codec.UndecodableRecord):
         codec.decode(b'{"t": "NoSuchOutcome"}')
 

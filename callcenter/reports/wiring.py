@@ -1,0 +1,32 @@
+"""Interval statistics from the outcome bus: the aggregator turns what the tracker
+(and queue_log's reader) decided into `FiguresAdded`, published on the same bus so
+the store writer adds them like any outcome (once per fact)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from callcenter.core.core import Core
+from callcenter.core.feature import Contribution, Job
+from callcenter.domain import outcomes as oc
+from callcenter.domain.kpi_intervals import IntervalAggregator
+from callcenter.reports import jobs
+from callcenter.reports.settings import ReportSettings
+
+PRUNE_EVERY_S = 3600.0
+
+
+def wire(core: Core) -> Contribution:
+    settings = core.config.get(ReportSettings)
+    aggregator = IntervalAggregator(settings.rules, core.tracker.rules.ring_budget_s)
+
+    def figures(outcomes: Sequence[oc.Outcome]) -> None:
+        # Our own FiguresAdded come back through here: the aggregator skips them.
+        core.outcomes.publish(aggregator.feed(outcomes))
+
+    kept_s = settings.keys_kept_days * 86400.0
+    return Contribution(outcome_sinks=[figures], jobs=[
+        Job("report-intervals", settings.close_interval_s,
+            lambda: jobs.close_intervals(core, aggregator)),
+        Job("report-keys", PRUNE_EVERY_S, lambda: jobs.prune_keys(core, kept_s)),
+    ])
