@@ -10,6 +10,7 @@ from callcenter import (
     callbacks,
     inbound,
     outages,
+    recordings,
     recovery,
     surge,
     tickets,
@@ -27,6 +28,7 @@ FEATURES: tuple[Feature, ...] = (
     tickets.FEATURE,
     callbacks.FEATURE,
     agi.FEATURE,  # after tickets and callbacks: its scripts use both
+    recordings.FEATURE,
     surge.FEATURE,
     alerts.FEATURE,
     webhooks.FEATURE,
