@@ -4,7 +4,8 @@ dialplan has a default for every one of them.
 
 - `/after_hours` (before Queue): is the hotline open now?  If not, the caller is put on
   the standing after-hours callback campaign and told when we call back.  If so, it
-  names the file Asterisk records the call to (CC_RECORDING, "" = not recorded).
+  names the file app_queue records the call to (CC_RECORDING: the path without its
+  extension; "" = Asterisk's default name).
 - `/survey` (after the agent hung up): one key for 满意 / 一般 / 不满意, stored on the
   call's ticket as the caller's own rating."""
 
@@ -33,7 +34,7 @@ RequestCallback = Callable[[PhoneNumber, float, Promise], str]
 CALLBACK_PROMISED = frozenset({"added", "reopened", "already_open"})
 
 
-# linkedid -> the file MixMonitor writes (as Asterisk sees it); None: not recorded
+# linkedid -> the file app_queue records to, as Asterisk sees it, without extension
 RecordingPath = Callable[[str], "str | None"]
 
 

@@ -60,8 +60,7 @@ def scripts(core: Core) -> dict[str, Script]:
     return {
         "after_hours": AfterHours(hotline.hours_with(calendar), hotline, tz=core.tz,
                                   clock=core.clock, request=request,
-                                  recording=recordings.asterisk_path if recordings.enabled
-                                  else None),
+                                  recording=recordings.asterisk_name),
         "survey": Survey(survey, clock=core.clock, find=find, record=record),
     }
 

@@ -37,17 +37,15 @@ class Recordings:
         found: list[service.Found] = []
         for t in service.unlinked(self.engine, now,
                                   unended_after_s=self.settings.unended_after_s):
-            path = self.settings.path(t.linkedid)
             try:
-                size = _size(path) if path is not None else None
+                path, size = _first_file(self.settings.files(t.linkedid))
             except OSError as exc:  # the directory unreadable: a setting to fix, retried
                 log.warning("recording.unreadable", error_id=RecordingUnreadable.error_id,
-                            ticket=t.ticket_id, linkedid=t.linkedid, path=path,
+                            ticket=t.ticket_id, linkedid=t.linkedid, dir=self.settings.dir,
                             reason=f"{type(exc).__name__}: {exc.strerror or exc}")
                 continue
-            found.append(service.Found(t.ticket_id, path if size is not None else None, size,
-                                       t.opened_at))
-            if size is None:
+            found.append(service.Found(t.ticket_id, path, size, t.opened_at))
+            if path is None:
                 log.info("recording.none", ticket=t.ticket_id, linkedid=t.linkedid)
             else:
                 log.info("recording.linked", ticket=t.ticket_id, linkedid=t.linkedid,
@@ -77,10 +75,13 @@ class Recordings:
         return done
 
 
-def _size(path: str) -> int | None:
-    """The file's size; None when there is no such file (or it is no regular file)."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return st.st_size if stat.S_ISREG(st.st_mode) else None
+def _first_file(paths: list[str]) -> tuple[str | None, int | None]:
+    """The first of `paths` that is a regular file, and its size."""
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            return path, st.st_size
+    return None, None

@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 from callcenter import checks as ck
 from callcenter.config import setting
 
-# Formats a browser plays, as MixMonitor names them (the file's extension), with the
-# Content-Type they are served with: 8 kHz and 16 kHz signed linear WAV.
+# The formats a browser plays, by the extension Asterisk gives the file (queues.conf's
+# `monitor-format`: wav is 8 kHz, wav16 16 kHz signed linear), with their Content-Type.
+# Asterisk decides the format; the daemon finds the file by these extensions.
 FORMATS = {"wav": "audio/wav", "wav16": "audio/wav"}
 
 # A directory as it reaches MixMonitor through a channel variable: absolute, nothing
@@ -31,22 +32,20 @@ def _directory(value: Any) -> str | None:
     return None
 
 
-def file_name(linkedid: str, fmt: str) -> str | None:
-    """The recording's file name for a call, or None for an id that cannot be one."""
-    return f"{linkedid}.{fmt}" if _NAME.fullmatch(linkedid) else None
+def is_name(linkedid: str) -> bool:
+    """Whether a call's Linkedid can name its recording."""
+    return _NAME.fullmatch(linkedid) is not None
 
 
 @dataclass(frozen=True, slots=True)
 class RecordingsSettings:
     SECTION: ClassVar[str] = "recordings"
-    enabled: bool = True  # false: /after_hours asks for no recording, nothing is linked
     # Where the daemon finds the recordings.  Asterisk's own monitor directory by
-    # default: the dialplan's fallback (the daemon could not be asked) records there too.
+    # default: where app_queue records when the daemon could not be asked.
     dir: str = setting("/var/spool/asterisk/monitor", _directory)
     # The same directory as Asterisk sees it, when that differs (Asterisk in a chroot or
     # a container, a network mount); "" = dir.
     asterisk_dir: str = setting("", _directory)
-    format: str = setting("wav", ck.one_of(*FORMATS))
     # 过期销毁: kept two quarters.  The standards name no period; the monthly quality
     # review (质检会议) and the quarter's appraisal both look back at recordings, and
     # a call on a quarter's first day must outlive that quarter's appraisal.
@@ -56,16 +55,15 @@ class RecordingsSettings:
     unended_after_s: float = setting(6 * 3600.0, ck.positive)
     retention_interval_s: float = setting(3600.0, ck.positive)
 
-    @property
-    def content_type(self) -> str:
-        return FORMATS[self.format]
+    def files(self, linkedid: str) -> list[str]:
+        """Where the daemon may find a call's recording, one path per format."""
+        if not is_name(linkedid):
+            return []
+        return [str(PurePosixPath(self.dir, f"{linkedid}.{ext}")) for ext in FORMATS]
 
-    def path(self, linkedid: str) -> str | None:
-        """Where the daemon reads a call's recording."""
-        name = file_name(linkedid, self.format)
-        return None if name is None else str(PurePosixPath(self.dir, name))
-
-    def asterisk_path(self, linkedid: str) -> str | None:
-        """What MixMonitor is told to write (the dialplan's CC_RECORDING)."""
-        name = file_name(linkedid, self.format)
-        return None if name is None else str(PurePosixPath(self.asterisk_dir or self.dir, name))
+    def asterisk_name(self, linkedid: str) -> str | None:
+        """What app_queue records to (MONITOR_FILENAME, through the dialplan's
+        CC_RECORDING): the path without extension, which Asterisk adds."""
+        if not is_name(linkedid):
+            return None
+        return str(PurePosixPath(self.asterisk_dir or self.dir, linkedid))

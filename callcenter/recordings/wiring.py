@@ -1,6 +1,7 @@
 """Recordings: the link and retention jobs and the playback route.  Asterisk records
-(the shipped dialplan's MixMonitor, told the file by /after_hours through
-CC_RECORDING); this feature finds the files, plays and deletes them."""
+(app_queue's MixMonitor when an agent answers: queues.conf `monitor-format`, the file
+named by /after_hours through the dialplan's CC_RECORDING); this feature finds the
+files, plays and deletes them."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ from callcenter.recordings.settings import RecordingsSettings
 def wire(core: Core) -> Contribution:
     settings = core.config.get(RecordingsSettings)
     router = http.routes(core)
-    if not settings.enabled:  # recordings linked before still play
-        return Contribution(routers=[router])
     recordings = Recordings(core.engine, settings, core.clock.now)
     return Contribution(
         jobs=[Job("recordings.link", settings.link_interval_s,

@@ -39,6 +39,7 @@ class TicketQuery:
     phone: str | None = None
     text: str | None = None
     open_only: bool = False
+    review_pending: bool = False  # the team lead's list: unsatisfied, recording not yet heard
     since: float | None = None
     limit: int = 100
 
@@ -96,6 +97,8 @@ def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
         query = query.where(m.Ticket.status == q.status)
     if q.open_only:
         query = query.where(m.Ticket.status.not_in(("resolved", "closed")))
+    if q.review_pending:
+        query = query.where(m.Ticket.review_due_at.is_not(None), m.Ticket.reviewed_at.is_(None))
     if q.category:
         query = query.where(m.Ticket.category == q.category)
     if q.phone:

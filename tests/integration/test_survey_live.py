@@ -53,6 +53,7 @@ async def test_callers_rate_the_call_after_the_agent_hangs_up(
         await daemon.logged("agi.survey_rated", count=3, timeout=40)
         await daemon.logged("call.abandoned", count=1, timeout=20)
         await daemon.logged("agi.caller_hung_up", count=1, timeout=20)
+        await daemon.logged("recording.linked", count=4, timeout=20)  # every answered call
 
     tickets = {t["caller_number"]: t for t in daemon.read("tickets")}
     assert set(tickets) == {"13800000001", "13800000002", "13800000003", "13800000004"}
@@ -65,7 +66,8 @@ async def test_callers_rate_the_call_after_the_agent_hangs_up(
     assert abs(review - timedelta(hours=2)) <= timedelta(seconds=1)
     assert all(tickets[n]["review_due_at"] is None
                for n in ("13800000001", "13800000002", "13800000004"))
-    assert all(t["recording"] is None for t in tickets.values())
+    assert all(t["recording"] == f"{bed.recordings_dir}/{t['linkedid']}.wav"
+               and Path(t["recording"]).stat().st_size > 44 for t in tickets.values())
 
     # The points ledger: -3 for the agent the unsatisfied caller rated, nothing else
     # (every agent answered at once: no three-ring penalty).
