@@ -72,10 +72,10 @@ def link(engine: Engine, found: list[Found], now: float) -> int:
     stored = 0
     with engine.begin() as conn:
         for f in found:
-            result = conn.execute(insert_for(conn, m.Recording).values(
+            inserted = conn.execute(insert_for(conn, m.Recording).values(
                 ticket_id=f.ticket_id, path=f.path, bytes=f.bytes, recorded_at=f.recorded_at,
-                checked_at=now).on_conflict_do_nothing())
-            stored += result.rowcount or 0
+                checked_at=now).on_conflict_do_nothing().returning(m.Recording.id)).all()
+            stored += len(inserted)
     return stored
 
 

@@ -37,6 +37,12 @@ def _survey_sessions(daemon: DaemonProcess) -> list[dict[str, Any]]:
             if line.get("script") == "survey" and line.get("event") in SESSION_ENDS]
 
 
+def _recorded(bed: TestBed, ticket: dict[str, Any]) -> bool:
+    """The ticket links a non-empty recording Asterisk wrote for its call."""
+    path = bed.recordings_dir / f"{ticket['linkedid']}.wav"
+    return ticket["recording"] == str(path) and path.stat().st_size > 44
+
+
 async def test_callers_rate_the_call_after_the_agent_hangs_up(
         bed: TestBed, daemon: DaemonProcess) -> None:
     async with Controller(bed) as c:
@@ -66,8 +72,7 @@ async def test_callers_rate_the_call_after_the_agent_hangs_up(
     assert abs(review - timedelta(hours=2)) <= timedelta(seconds=1)
     assert all(tickets[n]["review_due_at"] is None
                for n in ("13800000001", "13800000002", "13800000004"))
-    assert all(t["recording"] == f"{bed.recordings_dir}/{t['linkedid']}.wav"
-               and Path(t["recording"]).stat().st_size > 44 for t in tickets.values())
+    assert all(_recorded(bed, t) for t in tickets.values())
 
     # The points ledger: -3 for the agent the unsatisfied caller rated, nothing else
     # (every agent answered at once: no three-ring penalty).
