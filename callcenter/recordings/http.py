@@ -28,7 +28,9 @@ def routes(core: Core) -> APIRouter:
 
     @router.get("/tickets/{ticket_id}/recording", summary="The call's recording (audio, Range)",
                 response_class=FileResponse,
-                responses={206: {"description": "the requested byte range"},
+                responses={200: {"description": "the recording",
+                                 "content": {"audio/wav": {}}},
+                           206: {"description": "the requested byte range (Range: bytes=...)"},
                            403: {"description": "another agent's call"},
                            404: {"description": "no such ticket, or the call was not recorded"},
                            410: {"description": "deleted after its retention period"}})

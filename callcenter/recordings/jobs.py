@@ -36,6 +36,7 @@ class Recordings:
         now = self.now()
         found: list[service.Found] = []
         for t in service.unlinked(self.engine, now,
+                                  since=now - self.settings.retention_days * DAY_S,
                                   unended_after_s=self.settings.unended_after_s):
             try:
                 path, size = _first_file(self.settings.files(t.linkedid))

@@ -51,13 +51,14 @@ class TicketRecording:
     agents: frozenset[str]  # the owner's and every participant's member interface
 
 
-def unlinked(engine: Engine, now: float, *, unended_after_s: float,
+def unlinked(engine: Engine, now: float, *, since: float, unended_after_s: float,
              limit: int = 500) -> list[Unlinked]:
-    """Tickets with no recording row whose call ended (or started so long ago that its
-    end was missed), oldest first."""
+    """Tickets opened after `since` (older recordings are past retention anyway) with no
+    recording row whose call ended (or started so long ago that its end was missed),
+    oldest first."""
     query = (select(m.Ticket.id, m.Ticket.linkedid, m.Ticket.opened_at)
              .outerjoin(m.Recording, m.Recording.ticket_id == m.Ticket.id)
-             .where(m.Recording.id.is_(None),
+             .where(m.Ticket.opened_at >= since, m.Recording.id.is_(None),
                     or_(m.Ticket.completed_at.is_not(None),
                         m.Ticket.opened_at <= now - unended_after_s))
              .order_by(m.Ticket.opened_at, m.Ticket.id).limit(limit))

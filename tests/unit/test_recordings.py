@@ -113,12 +113,15 @@ def test_an_ended_call_links_its_file_once_and_one_without_a_file_is_noted(
     call(engine, "L2", T0)  # not recorded (the daemon was not asked, say)
     call(engine, "L3", T0, ended=False)  # still talking
     call(engine, "L4", T0)
+    (tmp_path / "OLD.wav").write_bytes(b"RIFF")
+    call(engine, "OLD", T0 - 181 * DAY_S)  # past retention: never linked
     rec = jobs(engine, tmp_path, clock)
     with structlog.testing.capture_logs() as logs:
         assert rec.link() == 3
     assert row(engine, "L1")["recording"] == str(tmp_path / "L1.wav")
     assert row(engine, "L4")["recording"] == str(tmp_path / "L4.wav16")
     assert row(engine, "L2")["recording"] is None and row(engine, "L3")["recording"] is None
+    assert row(engine, "OLD")["recording"] is None
     assert sorted((e["event"], e["linkedid"]) for e in logs) == [
         ("recording.linked", "L1"), ("recording.linked", "L4"), ("recording.none", "L2")]
     assert rec.link() == 0  # each call is looked for once
