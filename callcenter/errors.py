@@ -32,6 +32,10 @@
     ├── QueueLogMismatch       queue_log.mismatch    the daemon's counts disagree with queue_log's
     ├── UserError              users.invalid         bad user name, role or password (CLI)
     ├── ReportRangeError       report.invalid_range  a report's --from/--to not a date, or out of order
+    ├── RecordingError         logged by the recordings jobs, never fatal
+    │   ├── RecordingMissing   recordings.missing    retention found the file already gone
+    │   ├── RecordingUndeletable recordings.undeletable the file could not be deleted (retried)
+    │   └── RecordingUnreadable recordings.unreadable the directory cannot be read (retried)
     └── WebError                                     answered as JSON {"error": id, "detail"}
         ├── NotSignedIn        web.unauthenticated   401: no or expired session
         ├── Forbidden          web.forbidden         403: not yours to see or change
@@ -40,6 +44,7 @@
         ├── ServerStopped      web.server_stopped    the web server ended without being told to
         ├── NotFound           web.not_found         404
         ├── RatedByCaller      web.rated_by_caller   409: the caller's own survey rating is not overwritten
+        ├── RecordingGone      web.recording_gone    410: the recording was deleted after its retention
         └── InvalidInput       web.invalid_input     422: a field out of its allowed values
 """
 
@@ -191,6 +196,22 @@ class ReportRangeError(CallcenterError):
     error_id = "report.invalid_range"
 
 
+class RecordingError(CallcenterError):
+    error_id = "recordings.error"
+
+
+class RecordingMissing(RecordingError):
+    error_id = "recordings.missing"
+
+
+class RecordingUndeletable(RecordingError):
+    error_id = "recordings.undeletable"
+
+
+class RecordingUnreadable(RecordingError):
+    error_id = "recordings.unreadable"
+
+
 class WebError(CallcenterError):
     error_id = "web.error"
     status = 400
@@ -234,6 +255,13 @@ class RatedByCaller(WebError):
 
     error_id = "web.rated_by_caller"
     status = 409
+
+
+class RecordingGone(WebError):
+    """The ticket's recording was deleted by retention (过期销毁)."""
+
+    error_id = "web.recording_gone"
+    status = 410
 
 
 class InvalidInput(WebError):

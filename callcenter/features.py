@@ -10,6 +10,7 @@ from callcenter import (
     callbacks,
     inbound,
     outages,
+    recordings,
     recovery,
     reports,
     surge,
@@ -29,6 +30,7 @@ FEATURES: tuple[Feature, ...] = (
     reports.FEATURE,  # after inbound and recovery, whose outcomes it sums
     callbacks.FEATURE,
     agi.FEATURE,  # after tickets and callbacks: its scripts use both
+    recordings.FEATURE,
     surge.FEATURE,
     alerts.FEATURE,
     webhooks.FEATURE,

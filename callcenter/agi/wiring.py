@@ -18,6 +18,7 @@ from callcenter.core.settings import CenterSettings
 from callcenter.domain.calendar import deadline_for
 from callcenter.domain.hotline import Promise
 from callcenter.domain.phone import PhoneNumber
+from callcenter.recordings.settings import RecordingsSettings
 from callcenter.tickets import service as tickets
 from callcenter.tickets.service import CallerRating
 from callcenter.tickets.settings import TicketSettings
@@ -31,6 +32,7 @@ def scripts(core: Core) -> dict[str, Script]:
     hotline = core.config.get(HotlineSettings)
     survey = core.config.get(SurveySettings)
     rules = core.config.get(TicketSettings).rules
+    recordings = core.config.get(RecordingsSettings)
     campaign: list[int] = []
     first_use = threading.Lock()  # sessions run in threads: one campaign, made once
 
@@ -57,7 +59,8 @@ def scripts(core: Core) -> dict[str, Script]:
 
     return {
         "after_hours": AfterHours(hotline.hours_with(calendar), hotline, tz=core.tz,
-                                  clock=core.clock, request=request),
+                                  clock=core.clock, request=request,
+                                  recording=recordings.asterisk_name),
         "survey": Survey(survey, clock=core.clock, find=find, record=record),
     }
 

@@ -39,11 +39,15 @@ class TicketQuery:
     phone: str | None = None
     text: str | None = None
     open_only: bool = False
+    review_pending: bool = False  # the team lead's list: unsatisfied, recording not yet heard
     since: float | None = None
     limit: int = 100
 
 
-def ticket_dict(t: Any, customer_name: str = "") -> dict[str, Any]:
+def ticket_dict(t: Any, customer_name: str = "", recording: Any = None) -> dict[str, Any]:
+    """A ticket for the web API; `recording` its Recording columns (path, deleted_at)."""
+    path = recording.path if recording is not None else None
+    deleted_at = recording.deleted_at if recording is not None else None
     return {
         "id": t.id, "linkedid": t.linkedid, "caller_phone": t.caller_phone,
         "customer_name": customer_name, "owner_interface": t.owner_interface,
@@ -58,11 +62,17 @@ def ticket_dict(t: Any, customer_name: str = "") -> dict[str, Any]:
         "callback_due_at": t.callback_due_at, "lead_called_at": t.lead_called_at,
         "rating": t.rating, "rating_source": t.rating_source, "rated_at": t.rated_at,
         "review_due_at": t.review_due_at, "reviewed_at": t.reviewed_at,
+        # Played through the recordings feature's route, never by its path.
+        "recording_url": (f"/api/tickets/{t.id}/recording"
+                          if path is not None and deleted_at is None else None),
+        "recording_deleted_at": deleted_at,  # 过期销毁: deleted after its retention
     }
 
 
 def _select() -> Any:
-    return select(m.Ticket, m.Customer.name).join(m.Customer, m.Customer.id == m.Ticket.customer_id)
+    return (select(m.Ticket, m.Customer.name, m.Recording.path, m.Recording.deleted_at)
+            .join(m.Customer, m.Customer.id == m.Ticket.customer_id)
+            .outerjoin(m.Recording, m.Recording.ticket_id == m.Ticket.id))
 
 
 def get(engine: Engine, ticket_id: int) -> dict[str, Any]:
@@ -70,13 +80,13 @@ def get(engine: Engine, ticket_id: int) -> dict[str, Any]:
         row = s.execute(_select().where(m.Ticket.id == ticket_id)).one_or_none()
     if row is None:
         raise NotFound(f"no ticket #{ticket_id}")
-    return ticket_dict(row.Ticket, row.name)
+    return ticket_dict(row.Ticket, row.name, row)
 
 
 def by_linkedid(engine: Engine, linkedid: str) -> dict[str, Any] | None:
     with Session(engine) as s:
         row = s.execute(_select().where(m.Ticket.linkedid == linkedid)).one_or_none()
-    return None if row is None else ticket_dict(row.Ticket, row.name)
+    return None if row is None else ticket_dict(row.Ticket, row.name, row)
 
 
 def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
@@ -87,6 +97,8 @@ def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
         query = query.where(m.Ticket.status == q.status)
     if q.open_only:
         query = query.where(m.Ticket.status.not_in(("resolved", "closed")))
+    if q.review_pending:
+        query = query.where(m.Ticket.review_due_at.is_not(None), m.Ticket.reviewed_at.is_(None))
     if q.category:
         query = query.where(m.Ticket.category == q.category)
     if q.phone:
@@ -98,7 +110,7 @@ def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
         query = query.where(or_(m.Ticket.content.like(like), m.Ticket.address.like(like),
                                 m.Ticket.resolution.like(like), m.Customer.name.like(like)))
     with Session(engine) as s:
-        return [ticket_dict(r.Ticket, r.name) for r in s.execute(query).all()]
+        return [ticket_dict(r.Ticket, r.name, r) for r in s.execute(query).all()]
 
 
 def history(engine: Engine, phone: str, *, before_linkedid: str, limit: int = 10) -> list[dict[str, Any]]:
@@ -107,7 +119,7 @@ def history(engine: Engine, phone: str, *, before_linkedid: str, limit: int = 10
         rows = s.execute(_select().where(m.Ticket.caller_phone == normalise(phone),
                                          m.Ticket.linkedid != before_linkedid)
                          .order_by(m.Ticket.opened_at.desc()).limit(limit)).all()
-    return [ticket_dict(r.Ticket, r.name) for r in rows]
+    return [ticket_dict(r.Ticket, r.name, r) for r in rows]
 
 
 def _clocks(t: Any) -> tr.TicketClocks:
@@ -232,6 +244,8 @@ def table(engine: Engine, tz: ZoneInfo, limit: int = 50) -> list[dict[str, Any]]
     with Session(engine) as s:
         rows = s.scalars(select(m.Ticket).order_by(m.Ticket.opened_at.desc(), m.Ticket.id.desc())
                          .limit(limit)).all()
+        recordings = {r.ticket_id: r for r in s.scalars(
+            select(m.Recording).where(m.Recording.ticket_id.in_([t.id for t in rows])))}
         parts: dict[int, list[str]] = {}
         for p in s.scalars(select(m.TicketParticipant)
                            .where(m.TicketParticipant.ticket_id.in_([t.id for t in rows]))
@@ -258,5 +272,16 @@ def table(engine: Engine, tz: ZoneInfo, limit: int = 50) -> list[dict[str, Any]]
             "rating_source": t.rating_source,
             "rated_at": iso(t.rated_at, tz),
             "review_due_at": iso(t.review_due_at, tz),
-            "recording": None,  # issue 11, later: the call's recording
+            # The file as the daemon reads it; null once retention deleted it (then
+            # recording_deleted_at says when), or when the call was not recorded.
+            "recording": _recording_path(recordings.get(t.id)),
+            "recording_deleted_at": iso(_deleted_at(recordings.get(t.id)), tz),
         } for t in rows]
+
+
+def _recording_path(r: m.Recording | None) -> str | None:
+    return r.path if r is not None and r.deleted_at is None else None
+
+
+def _deleted_at(r: m.Recording | None) -> float | None:
+    return r.deleted_at if r is not None else None
