@@ -13,10 +13,13 @@ function ratingSplit(queue) {
     el("span", { class: "muted rated" }, r?.rated ? `${r.rated} ${CC.t("rated_count")}` : CC.t("rated_none")));
   if (!r?.rated) return el("div", { class: "ratings", "data-rated": 0 }, head);
   return el("div", { class: "ratings", "data-rated": r.rated }, head,
-    el("div", { class: "rating-bar" }, ...RATED.filter((k) => r[k]).map((k) =>
-      el("span", { class: `seg ${k}`, style: `flex: ${r[k]}` }))),
+    el("div", { class: "rating-bar" }, ...RATED.filter((k) => r[k]).map((k) => {
+      const seg = el("span", { class: `seg ${k}` });
+      seg.style.flexGrow = r[k];  // set from script: the page's CSP allows no style attribute
+      return seg;
+    })),
     el("div", { class: "rating-split" }, ...RATED.map((k) =>
-      el("span", { class: `share ${k}`, "data-count": r[k] }, `${CC.t(`rate_${k}`)} ${pct(r[`${k}_pct`])} (${r[k]})`))),
+      el("span", { class: `share ${k}`, "data-count": r[k], title: r[k] }, `${CC.t(`rate_${k}`)} ${pct(r[`${k}_pct`])}`))),
     el("div", { class: "muted rating-source" },
       `${CC.t("rated_by_ivr")} ${r.by_ivr} · ${CC.t("rated_by_staff")} ${r.by_staff}`));
 }
