@@ -92,6 +92,9 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
         now = core.clock.now()
         updated = await asyncio.to_thread(tickets.update_ticket, core.engine, ticket_id, changes,
                                           now, rules=rules, deadline=deadline)
+        rated = tickets.staff_rating_change(ticket, updated)
+        if rated is not None:  # the wallboard's rating split
+            core.ratings.publish([rated])
         # A duty just done (or just started late) shows on the wallboard now, not at the
         # next check.
         core.alerts.publish(await asyncio.to_thread(tickets.check_overdue, core.engine, rules,

@@ -14,6 +14,7 @@ from callcenter.alerts import service as alerts
 from callcenter.domain import ticket_rules as tr
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.phone import normalise
+from callcenter.domain.ratings_today import RatingChanged, rating_change, stored_rating
 from callcenter.errors import InvalidInput, NotFound, RatedByCaller
 from callcenter.inbound.service import iso
 from callcenter.store import models as m
@@ -185,6 +186,7 @@ class CallerRating:
     points: int
     review_due_at: float | None
     stored: bool  # False: the caller had rated this call already (kept as it was)
+    change: RatingChanged | None = None  # for the wallboard's rating split
 
 
 def rate_by_caller(engine: Engine, linkedid: str, rating: str, now: float, *,
@@ -210,12 +212,25 @@ def rate_by_caller(engine: Engine, linkedid: str, rating: str, now: float, *,
         values.update(tr.clocks_started(before, replace(before, rating=rating), rules, deadline,
                                         now))
         conn.execute(update(m.Ticket).where(m.Ticket.id == row.id).values(**values))
+        change = rating_change(row.id, row.queue,
+                               stored_rating(row.rating, row.rating_source, row.rated_at),
+                               stored_rating(rating, BY_CALLER,
+                                             values.get("rated_at", row.rated_at)))
         if points:
             conn.execute(insert_for(conn, m.PointsEntry).values(
                 agent_interface=row.owner_interface, points=points, reason=f"rating_{rating}",
                 ticket_id=row.id, at=now).on_conflict_do_nothing())
     return CallerRating(row.id, rating, row.owner_interface, points,
-                        values.get("review_due_at", row.review_due_at), stored=True)
+                        values.get("review_due_at", row.review_due_at), stored=True,
+                        change=change)
+
+
+def staff_rating_change(before: dict[str, Any], after: dict[str, Any]) -> RatingChanged | None:
+    """What an edit on the desk did to a ticket's rating (two `ticket_dict`s)."""
+    return rating_change(after["id"], after["queue"],
+                         stored_rating(before["rating"], before["rating_source"],
+                                       before["rated_at"]),
+                         stored_rating(after["rating"], after["rating_source"], after["rated_at"]))
 
 
 def check_overdue(engine: Engine, rules: tr.TicketRules, now: float) -> list[AlertTransition]:
