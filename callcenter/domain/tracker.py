@@ -45,6 +45,8 @@ from callcenter.domain.tracker_state import (
     Waiting,
 )
 
+_NOT_STAFFED = (AgentState.LOGGED_OUT, AgentState.PAUSED, AgentState.UNAVAILABLE)
+
 
 class Tracker(LiveView):
     def __init__(self, rules: RingRules, clock: Clock) -> None:
@@ -99,6 +101,20 @@ class Tracker(LiveView):
             if self.state_of(self.agents[interface]) is AgentState.AVAILABLE:
                 free += 1
         return free
+
+    def agents_staffed(self, queue: str) -> int:
+        """Members of the queue who take calls: logged in, not paused, reachable (busy,
+        ringing or in wrap-up included)."""
+        staffed = 0
+        for interface in self._members.get(queue, ()):
+            if self.state_of(self.agents[interface]) not in _NOT_STAFFED:
+                staffed += 1
+        return staffed
+
+    def waiting(self, queue: str) -> int:
+        """Callers waiting in the queue now, keep-your-place placeholders included."""
+        view = self.queues.get(queue)
+        return 0 if view is None else len(view.waiting)
 
     def agents_paused_for(self, reasons: Collection[str]) -> list[PausedAgent]:
         """Agents on a pause with one of these reasons and nothing else going on (not
