@@ -115,7 +115,7 @@ class KeepPlaceDial:
     def __call__(self, call: Call) -> str:
         request = _arg(call, 1)
         number = PhoneNumber.or_none(_arg(call, 2), self.phones)
-        if not request.isdigit() or number is None:
+        if not (request.isascii() and request.isdigit()) or number is None:
             return "bad_request"  # the dialplan's default: dial
         why = self.may_dial(number, self.clock.now())
         if why is None:
@@ -137,9 +137,9 @@ class KeepPlaceMissed:
 
     def __call__(self, call: Call) -> str:
         request, dial_status = _arg(call, 1), _arg(call, 2)
-        if not request.isdigit():
+        if not (request.isascii() and request.isdigit()):
             return "bad_request"
-        status = dial_status if dial_status.isalpha() else "unknown"
+        status = dial_status if dial_status.isascii() and dial_status.isalpha() else "unknown"
         self.requests.settle(int(request), "missed", f"customer not reached ({status})",
                              only_from=WORKING)
         return "missed"

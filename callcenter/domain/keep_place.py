@@ -44,7 +44,7 @@ def request_of(uniqueid: str) -> int | None:
 def position_from(text: str) -> int | None:
     """QUEUEPOSITION as app_queue sets it when a caller leaves by key: 1 is the head."""
     text = text.strip()
-    if not text.isdigit() or len(text) > 4:
+    if not (text.isascii() and text.isdigit()) or len(text) > 4:
         return None
     position = int(text)
     return position if 1 <= position <= MAX_POSITION else None
