@@ -138,10 +138,10 @@ class Requests:
 
     # -- from the FastAGI threads ---------------------------------------------------
     def figures(self, queue: str) -> tuple[int, int, int, float]:
-        """(callers waiting, agents free, staffed agents, mean handle time) of a queue,
-        read on the loop."""
+        """(callers waiting, agents free or ringing, staffed agents, mean handle time) of
+        a queue, read on the loop."""
         def read() -> tuple[int, int, int, float]:
-            return (self.live.waiting(queue), self.live.agents_available(queue),
+            return (self.live.waiting(queue), self.live.agents_free_soon(queue),
                     self.live.agents_staffed(queue), self.handle_times.mean_s(queue))
         return self.bridge.call(read, timeout=2.0)
 

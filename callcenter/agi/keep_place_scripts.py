@@ -43,8 +43,11 @@ class Announce:
         if queue is None or not self.settings.enabled:
             return "skipped"
         waiting, free, staffed, handle_s = self.requests.figures(queue)
-        if free > waiting:  # answered at once: nothing to announce, no wait to offer
+        if free > waiting:  # taken at once (or as soon as a ringing agent answers the
+            # caller ahead): nothing to announce, no wait to offer
             return "no_wait"
+        if staffed == 0:  # nobody serves the queue: no honest estimate, no place to keep
+            return "unstaffed"
         guess = kp.estimate(waiting, staffed, handle_s)
         log.info("agi.announce", queue=queue, ahead=guess.ahead, staffed=staffed,
                  handle_s=round(handle_s, 1), minutes=guess.minutes, **call.ids)

@@ -59,6 +59,10 @@ class LiveView(Protocol):
         """Members of the queue who take calls (not logged out, paused or unreachable)."""
         ...
 
+    def agents_free_soon(self, queue: str) -> int:
+        """Members of the queue free or ringing (not on a call, paused or in wrap-up)."""
+        ...
+
     def waiting(self, queue: str) -> int:
         """Callers waiting in the queue, keep-your-place placeholders included."""
         ...

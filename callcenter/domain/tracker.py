@@ -46,6 +46,7 @@ from callcenter.domain.tracker_state import (
 )
 
 _NOT_STAFFED = (AgentState.LOGGED_OUT, AgentState.PAUSED, AgentState.UNAVAILABLE)
+_FREE_SOON = (AgentState.AVAILABLE, AgentState.RINGING)
 
 
 class Tracker(LiveView):
@@ -110,6 +111,15 @@ class Tracker(LiveView):
             if self.state_of(self.agents[interface]) not in _NOT_STAFFED:
                 staffed += 1
         return staffed
+
+    def agents_free_soon(self, queue: str) -> int:
+        """Members of the queue free or ringing (a ringall queue rings every free agent
+        for the first caller: the others are free again the moment one answers)."""
+        soon = 0
+        for interface in self._members.get(queue, ()):
+            if self.state_of(self.agents[interface]) in _FREE_SOON:
+                soon += 1
+        return soon
 
     def waiting(self, queue: str) -> int:
         """Callers waiting in the queue now, keep-your-place placeholders included."""

@@ -161,6 +161,12 @@ async def test_a_request_is_placed_once_and_refusals_send_the_caller_back(
 async def test_a_caller_who_hangs_up_mid_script_leaves_the_dialplan_its_default(
         running: Running) -> None:
     port = running.port
+    # One agent in support, on a call: the next caller hears the announcement.
+    running.fake.push(encode({"Event": "QueueMemberAdded", "Queue": "support",
+                              "Interface": "Local/5101@a/n", "MemberName": "zhou",
+                              "Status": "2", "Paused": "0", "InCall": "1"}))
+    await running.fake.drain()
+    await asyncio.sleep(0.2)
     # Gone before the answer is set: CC_KEEP_PLACE stays "no" (the dialplan's default,
     # back in line); the announcement cut short leaves the caller to be queued.
     cut = await asyncio.to_thread(_session, port, "keep_place", "support", "1", "0",
