@@ -20,6 +20,7 @@ from collections.abc import Collection
 
 from callcenter.domain import events as ev
 from callcenter.domain.clock import Clock
+from callcenter.domain.keep_place import is_virtual
 from callcenter.domain.live_view import ActiveCall, CallBook, LiveView, PausedAgent
 from callcenter.domain.outcomes import (
     AgentState,
@@ -178,11 +179,13 @@ class Tracker(LiveView):
             queue = self.queues.get(name)
             if queue is None:
                 continue
+            virtual = sum(1 for uniqueid in queue.waiting if is_virtual(uniqueid))
             current = (len(queue.waiting), queue.oldest_joined_at(),
-                       self.agents_available(queue.name))
+                       self.agents_available(queue.name), virtual)
             if queue.reported != current:
                 queue.reported = current
-                out.append(QueueChanged(queue.name, *current, self.clock.now()))
+                out.append(QueueChanged(queue.name, *current[:3], self.clock.now(),
+                                        virtual=virtual))
         self._dirty_queues.clear()
 
     def _drop_stale_callers(self, queue: QueueView, now: float) -> None:

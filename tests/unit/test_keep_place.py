@@ -4,15 +4,22 @@ do-not-call, settling, expiry to the after-hours campaign) on SQLite and Postgre
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from callcenter.agi import service
 from callcenter.callbacks import service as callbacks
+from callcenter.domain import events as ev
 from callcenter.domain import keep_place as kp
+from callcenter.domain import outcomes as oc
+from callcenter.domain.clock import ManualClock
 from callcenter.domain.hotline import Promise
 from callcenter.domain.phone import PhoneNumber
+from callcenter.domain.rules import RingRules
+from callcenter.domain.tracker import Tracker
+from callcenter.domain.wallboard import Wallboard
 from callcenter.store import db
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -137,3 +144,27 @@ def test_expired_requests_move_to_the_after_hours_campaign(db_url: str) -> None:
     assert kinds == {("keep_place", "expired"), ("after_hours", "pending")}
     only_after_hours = callbacks.contacts(engine, TZ, after_hours)
     assert [c["phone"] for c in only_after_hours] == ["13700137000"]
+
+
+# -- virtual waiters in the live picture (what the wallboard and surge monitor read) ------
+
+
+def test_a_placeholder_counts_as_waiting_and_is_shown_as_a_virtual_waiter() -> None:
+    clock = ManualClock(NOW)
+    tracker = Tracker(RingRules(), clock)
+    wallboard = Wallboard(TZ, clock, 60.0)
+    placeholder, _ = kp.placeholder_ids(7, "0123456789abcdef")
+    out = tracker.handle(ev.CallerJoined("support", "1795000000.1", "1795000000.1",
+                                         "13800138000", 1))
+    out += tracker.handle(ev.CallerJoined("support", placeholder, "kpd-7-0123456789abcdef",
+                                          "13900139000", 2))
+    clock.advance(5)
+    out += tracker.tick()
+    changed = [o for o in out if isinstance(o, oc.QueueChanged)][-1]
+    sampled = [o for o in out if isinstance(o, oc.QueueSampled)][-1]
+    assert (changed.waiting, changed.virtual, sampled.waiting) == (2, 1, 2)
+    assert tracker.waiting("support") == 2 and tracker.waiting("complaints") == 0
+    wallboard.apply(out)
+    queues: Any = wallboard.snapshot()["queues"]
+    [queue] = [q for q in queues if q["queue"] == "support"]
+    assert (queue["waiting"], queue["virtual_waiters"]) == (2, 1)
