@@ -53,3 +53,87 @@ def request_callback(engine: Engine, campaign_id: int, number: PhoneNumber, now:
         conn.execute(update(m.Contact).where(m.Contact.id == row.id).values(
             last_outcome=None, appointment_at=None, **fresh))
         return "reopened"
+
+
+# -- keep your place (排队回呼) ------------------------------------------------------------
+
+KEEP_PLACE_KIND = "keep_place"
+KEEP_PLACE_CAMPAIGN = "排队回呼 keep-your-place callbacks"
+KEEP_PLACE_OPEN = ("waiting",)  # a placeholder holds the caller's place
+
+
+def keep_place_campaign(engine: Engine, now: float) -> int:
+    """The standing campaign keep-your-place requests belong to (created on first use).
+    Its requests are never `pending`: the dialer never dials them, their placeholder
+    does when an agent takes it."""
+    with engine.connect() as conn:
+        found = conn.execute(select(m.Campaign.id).where(m.Campaign.kind == KEEP_PLACE_KIND)
+                             .order_by(m.Campaign.id).limit(1)).scalar()
+    if found is not None:
+        return int(found)
+    return create_campaign(engine, NewCampaign(KEEP_PLACE_CAMPAIGN, kind=KEEP_PLACE_KIND,
+                                               deadline_rule="1wd"), now)
+
+
+def request_keep_place(engine: Engine, campaign_id: int, number: PhoneNumber, now: float, *,
+                       joined_at: float, queue: str, position: int,
+                       expires_at: float) -> tuple[str, int | None]:
+    """(`added` | `reopened`, the request's id), (`already_open`, None) while the number
+    has a request waiting, or (`do_not_call`, None)."""
+    fresh = dict(status="waiting", attempts=0, service_at=now, deadline=expires_at,
+                 next_due_at=expires_at, joined_at=joined_at, last_outcome=None,
+                 appointment_at=None, note=f"keep your place in {queue} at {position}")
+    with engine.begin() as conn:
+        if conn.execute(select(m.DoNotCall.phone)
+                        .where(m.DoNotCall.phone == number.digits)).first():
+            return "do_not_call", None
+        row = conn.execute(select(m.Contact.id, m.Contact.status)
+                           .where(m.Contact.campaign_id == campaign_id,
+                                  m.Contact.phone == number.digits)
+                           .with_for_update()).one_or_none()
+        if row is None:
+            new_id = conn.execute(insert_for(conn, m.Contact).values(
+                campaign_id=campaign_id, phone=number.digits, created_at=now, **fresh,
+            ).on_conflict_do_nothing().returning(m.Contact.id)).scalar_one_or_none()
+            return ("added", int(new_id)) if new_id is not None else ("already_open", None)
+        if row.status in KEEP_PLACE_OPEN:
+            return "already_open", None
+        conn.execute(update(m.Contact).where(m.Contact.id == row.id).values(**fresh))
+        return "reopened", int(row.id)
+
+
+def settle_keep_place(engine: Engine, request_id: int, status: str, note: str,
+                      *, only_from: tuple[str, ...] = KEEP_PLACE_OPEN) -> str | None:
+    """Move a request on (`connected`, `cancelled`, `expired`, `missed`) if it is still in
+    one of `only_from`; its phone number if it moved, else None."""
+    with engine.begin() as conn:
+        phone = conn.execute(select(m.Contact.phone).where(
+            m.Contact.id == request_id, m.Contact.status.in_(only_from))
+            .with_for_update()).scalar_one_or_none()
+        if phone is None:
+            return None
+        conn.execute(update(m.Contact).where(m.Contact.id == request_id)
+                     .values(status=status, note=note[:500]))
+        return str(phone)
+
+
+def overdue_keep_place(engine: Engine, campaign_id: int, now: float) -> list[int]:
+    """Requests still waiting past their expiry (their placeholder's end never seen)."""
+    with engine.connect() as conn:
+        return [int(i) for i in conn.execute(select(m.Contact.id).where(
+            m.Contact.campaign_id == campaign_id, m.Contact.status.in_(KEEP_PLACE_OPEN),
+            m.Contact.deadline <= now)).scalars()]
+
+
+def keep_place_request(engine: Engine, request_id: int) -> dict[str, object] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(m.Contact.id, m.Contact.phone, m.Contact.status,
+                                  m.Contact.joined_at, m.Contact.deadline)
+                           .where(m.Contact.id == request_id)).one_or_none()
+    return None if row is None else dict(row._mapping)
+
+
+def on_do_not_call(engine: Engine, number: PhoneNumber) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(m.DoNotCall.phone)
+                            .where(m.DoNotCall.phone == number.digits)).first() is not None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from callcenter import checks as ck
+from callcenter.ami.grammar import is_name
 from callcenter.checks import parse_range
 from callcenter.config import setting
 from callcenter.domain.calendar import DailyHours, WorkCalendar
@@ -26,6 +27,10 @@ def _sounds(value: Any) -> str | None:
         return "must name at least one sound file"
     bad = [v for v in value if not _SOUND.fullmatch(v)]
     return f"{bad[0]!r} is not a sound file name (like digits/1 or custom/cc-survey)" if bad else None
+
+
+def _dialplan_name(value: Any) -> str | None:
+    return None if is_name(value) else "must be a dialplan name (letters, digits, _ and -)"
 
 
 def _keys(value: Any) -> str | None:
@@ -98,3 +103,39 @@ class HotlineSettings:
             opens, closes = parse_range(self.hours)
             daily = DailyHours(opens, closes)
         return HotlineHours(calendar, daily=daily, always_open=self.always_open)
+
+
+@dataclass(frozen=True, slots=True)
+class KeepPlaceSettings:
+    """Keep your place (排队回呼): a caller waiting in a queue presses 1 and is called
+    back at their place in line, by a placeholder that waits there for them."""
+
+    SECTION: ClassVar[str] = "keep_place"
+    enabled: bool = True
+    # A request still unanswered this long after it was made moves to the standing
+    # after-hours campaign (its placeholder leaves the queue then).
+    expiry_hours: float = setting(4.0, ck.positive)
+    # How long the caller waits for their placeholder to join before we say yes; if it
+    # does not, they go back into the queue at their place.
+    join_timeout_s: float = setting(5.0, ck.positive)
+    # The dialplan's contexts for the placeholder's two halves (dialplan/extensions_callcenter.conf).
+    placeholder_context: str = setting("callcenter-keep-place", _dialplan_name)
+    dial_context: str = setting("callcenter-keep-place-dial", _dialplan_name)
+    # The estimate (您前面还有N位,预计等待M分钟): the mean of the queue's last
+    # `handle_window` calls (talk + [rules] wrap-up), or `default_handle_s` before any.
+    handle_window: int = setting(20, ck.positive)
+    default_handle_s: float = setting(240.0, ck.positive)
+    # Spoken by /announce before the queue (core sounds, no TTS): "you are currently
+    # caller number" N "waiting to speak with a representative"; "the estimated hold
+    # time is currently" M "minutes"; then "press 1" — record a Chinese custom/...
+    # prompt that says what pressing 1 does.
+    position_prompt: tuple[str, ...] = setting(("queue-thereare",), _sounds)
+    position_after_prompt: tuple[str, ...] = setting(("queue-callswaiting",), _sounds)
+    wait_prompt: tuple[str, ...] = setting(("queue-holdtime",), _sounds)
+    wait_after_prompt: tuple[str, ...] = setting(("queue-minutes",), _sounds)
+    press_prompt: tuple[str, ...] = setting(("vm-press", "digits/1"), _sounds)
+    # After pressing 1: the request is taken (then hang-up), or refused (back in line).
+    accepted_prompt: tuple[str, ...] = setting(("auth-thankyou", "goodbye"), _sounds)
+    refused_prompt: tuple[str, ...] = setting(("queue-thankyou",), _sounds)
+    # Played to the agent when the customer may not be dialed now (quiet hours, do-not-call).
+    not_dialed_prompt: tuple[str, ...] = setting(("vm-nobodyavail",), _sounds)

@@ -1,6 +1,7 @@
 """The FastAGI server as a long-running task, with its scripts: `/after_hours` (the
 hotline's hours from the center's working calendar, the standing after-hours
-campaign) and `/survey` (the caller's rating on the call's ticket)."""
+campaign), `/survey` (the caller's rating on the call's ticket), and keep your place
+(`/announce`, `/keep_place`, `/keep_place_dial`, `/keep_place_missed`: keep_place.py)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,26 @@ import threading
 from typing import Any
 
 from callcenter.agi import service
+from callcenter.agi.keep_place import LoopBridge, Requests, placeholder_fields
+from callcenter.agi.keep_place_scripts import Announce, KeepPlace, KeepPlaceDial, KeepPlaceMissed
 from callcenter.agi.scripts import AfterHours, Survey
 from callcenter.agi.server import AgiServer, Script
-from callcenter.agi.settings import AgiSettings, HotlineSettings, SurveySettings
+from callcenter.agi.settings import (
+    AgiSettings,
+    HotlineSettings,
+    KeepPlaceSettings,
+    SurveySettings,
+)
 from callcenter.callbacks.settings import CallbacksSection, callback_settings
 from callcenter.core.core import Core
-from callcenter.core.feature import Contribution
+from callcenter.core.feature import Contribution, Job
 from callcenter.core.settings import CenterSettings
+from callcenter.domain import keep_place as kp
 from callcenter.domain.calendar import deadline_for
 from callcenter.domain.hotline import Promise
 from callcenter.domain.phone import PhoneNumber
 from callcenter.domain.ratings_today import RatingChanged
+from callcenter.inbound.settings import RulesSettings
 from callcenter.recordings.settings import RecordingsSettings
 from callcenter.tickets import service as tickets
 from callcenter.tickets.service import CallerRating
@@ -28,29 +38,20 @@ from callcenter.tickets.settings import TicketSettings
 STORE_WAIT_S = 2.0  # the ticket of a call just ended may still be on its way to the database
 
 
-class RatingPublisher:
-    """A rating the survey stored (in its session's thread), onto the core's ratings bus
-    on the event loop: the wallboard's split moves at once."""
-
-    def __init__(self, core: Core) -> None:
-        self.core = core
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    def on_start(self) -> None:
-        self.loop = asyncio.get_running_loop()
-
-    def __call__(self, change: RatingChanged) -> None:
-        if self.loop is not None:
-            self.loop.call_soon_threadsafe(self.core.ratings.publish, [change])
+KEEP_PLACE_EXPIRY_CHECK_S = 60.0
 
 
-def scripts(core: Core, publish: RatingPublisher | None = None) -> dict[str, Script]:
+def scripts(core: Core, bridge: LoopBridge) -> tuple[dict[str, Script], Requests]:
     # One working calendar for the whole center: the hotline keeps the callbacks' one.
-    calendar = callback_settings(core.config.get(CallbacksSection), core.tz).window.calendar
+    callbacks = callback_settings(core.config.get(CallbacksSection), core.tz)
+    calendar = callbacks.window.calendar
     hotline = core.config.get(HotlineSettings)
+    hours = hotline.hours_with(calendar)
     survey = core.config.get(SurveySettings)
+    keep = core.config.get(KeepPlaceSettings)
     rules = core.config.get(TicketSettings).rules
     recordings = core.config.get(RecordingsSettings)
+    phones = core.config.get(CenterSettings).phones
     campaign: list[int] = []
     first_use = threading.Lock()  # sessions run in threads: one campaign, made once
 
@@ -59,6 +60,21 @@ def scripts(core: Core, publish: RatingPublisher | None = None) -> dict[str, Scr
             if not campaign:
                 campaign.append(service.after_hours_campaign(core.engine, now))
         return service.request_callback(core.engine, campaign[0], number, now, promise)
+
+    def to_after_hours(number: PhoneNumber, now: float) -> str:
+        """A keep-your-place request not met: the after-hours campaign calls back, from
+        now if the hotline is open, else from its next opening."""
+        due_s = hotline.callback_due_open_h * 3600.0
+        promise = (Promise(now, now + due_s) if hours.is_open(now, core.tz)
+                   else hours.promise(now, core.tz, due_s))
+        return request(number, now, promise) if promise is not None else "no_opening"
+
+    def may_dial(number: PhoneNumber, now: float) -> str | None:
+        if service.on_do_not_call(core.engine, number):
+            return "do_not_call"
+        if not callbacks.window.can_start(now, callbacks.policy.ring_timeout_s, core.tz):
+            return "quiet_hours"
+        return None
 
     def deadline(rule: str, start: float) -> float:
         return deadline_for(rule, start, core.tz, calendar)
@@ -74,24 +90,45 @@ def scripts(core: Core, publish: RatingPublisher | None = None) -> dict[str, Scr
         stored = tickets.rate_by_caller(core.engine, linkedid, rating, now,
                                         points=survey.rules.points_for(rating), rules=rules,
                                         deadline=deadline)
-        if stored is not None and stored.change is not None and publish is not None:
-            publish(stored.change)
+        if stored is not None and stored.change is not None:
+            change: RatingChanged = stored.change
+            # the wallboard's split moves at once: onto the ratings bus, on the loop
+            bridge.post(lambda: core.ratings.publish([change]))
         return stored
 
+    requests = Requests(
+        core.engine, keep, clock=core.clock, bridge=bridge, ami=core.ami,
+        to_after_hours=to_after_hours,
+        fields=lambda p: placeholder_fields(p, keep, channel_template=callbacks.channel_template,
+                                            ring_s=callbacks.policy.ring_timeout_s,
+                                            caller_id=callbacks.caller_id),
+        handle_times=kp.HandleTimes(keep.handle_window, keep.default_handle_s,
+                                    core.config.get(RulesSettings).wrapup_s),
+        live=core.tracker)
     return {
-        "after_hours": AfterHours(hotline.hours_with(calendar), hotline, tz=core.tz,
-                                  clock=core.clock, request=request,
+        "after_hours": AfterHours(hours, hotline, tz=core.tz, clock=core.clock, request=request,
                                   recording=recordings.asterisk_name),
         "survey": Survey(survey, clock=core.clock, find=find, record=record),
-    }
+        "announce": Announce(keep, requests),
+        "keep_place": KeepPlace(keep, requests, clock=core.clock, may_dial=may_dial),
+        "keep_place_dial": KeepPlaceDial(keep, requests, clock=core.clock, may_dial=may_dial,
+                                         phones=phones),
+        "keep_place_missed": KeepPlaceMissed(requests),
+    }, requests
 
 
 def wire(core: Core) -> Contribution:
     settings = core.config.get(AgiSettings)
     if not settings.enabled:
         return Contribution()
-    publish = RatingPublisher(core)
-    server = AgiServer(settings, scripts(core, publish), health=core.health,
+    bridge = LoopBridge()
+    found, requests = scripts(core, bridge)
+    server = AgiServer(settings, found, health=core.health,
                        phones=core.config.get(CenterSettings).phones)
-    return Contribution(tasks=[server.serve], on_start=[publish.on_start],
-                        on_stop=[server.close])
+
+    async def expire() -> None:
+        await asyncio.to_thread(requests.expire)
+
+    return Contribution(tasks=[server.serve], on_stop=[server.close],
+                        on_start=[bridge.started], outcome_sinks=[requests.on_outcomes],
+                        jobs=[Job("keep-place-expiry", KEEP_PLACE_EXPIRY_CHECK_S, expire)])

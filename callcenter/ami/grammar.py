@@ -24,7 +24,9 @@ _NUMBER_VARIABLES = frozenset({"CC_NUMBER"})
 # The only variables the dialplan reads from an Originate, each set once: a value
 # carrying a comma would otherwise smuggle in a variable of the caller's choosing.
 KNOWN_VARIABLES = frozenset({"CC_ATTEMPT", "CC_CAMPAIGN", "CC_QUEUE", "CC_NUMBER",
-                             "CC_CUSTOMER", "CC_RING_S"})
+                             "CC_CUSTOMER", "CC_RING_S",
+                             # keep your place: the placeholder's request, place and wait
+                             "CC_REQUEST", "CC_POSITION", "CC_WAIT_S"})
 
 
 def is_dial_template(template: str) -> bool:
@@ -53,7 +55,7 @@ def check_originate(fields: Mapping[str, str]) -> dict[str, str]:
             raise _refuse(field)
         if field in ("Priority", "Timeout") and not value.isdigit():
             raise _refuse(field)
-        if field in ("ChannelId", "ActionID") and not _PLAIN.fullmatch(value):
+        if field in ("ChannelId", "OtherChannelId", "ActionID") and not _PLAIN.fullmatch(value):
             raise _refuse(field)
         if field == "CallerID" and not _CALLER_ID.fullmatch(value):
             raise _refuse(field)

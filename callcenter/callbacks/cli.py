@@ -1,4 +1,4 @@
-"""`callcenter campaigns|attempts|dnc`: callback campaigns from the shell."""
+"""`callcenter campaigns|contacts|attempts|dnc`: callback campaigns from the shell."""
 
 from __future__ import annotations
 
@@ -127,8 +127,16 @@ def _dnc(args: argparse.Namespace, ctx: CliContext) -> Any:
     return service.dnc_list(ctx.engine, ctx.tz)
 
 
+def _contact_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--campaign", type=int, help="only this campaign's contacts")
+    parser.add_argument("--limit", type=int, default=500)
+
+
 COMMANDS = (
     Command("campaigns", "callback campaigns (回访)", _campaign_arguments, _campaigns),
+    Command("contacts", "contacts of the campaigns: phone, campaign, kind, status, due_by, "
+            "joined_at (keep-your-place), note", _contact_arguments,
+            lambda args, ctx: service.contacts(ctx.engine, ctx.tz, args.campaign, args.limit)),
     Command("attempts", "callback attempts", _attempt_arguments, _attempts),
     Command("dnc", "the do-not-call list", _dnc_arguments, _dnc),
 )

@@ -17,6 +17,7 @@ from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Job
 from callcenter.core.settings import CenterSettings
 from callcenter.domain import outcomes as oc
+from callcenter.domain.keep_place import is_virtual
 from callcenter.domain.phone import PhoneNumber
 from callcenter.domain.surge import SurgeState
 
@@ -38,7 +39,10 @@ class AbandonedCallers:
 
     def on_outcomes(self, outcomes: Sequence[oc.Outcome]) -> None:
         for o in outcomes:
+            # A keep-your-place placeholder leaving the queue is no caller giving up:
+            # its request goes on by its own rules (agi/keep_place.py).
             if (isinstance(o, oc.CallAbandoned) and o.caller_number
+                    and not is_virtual(o.uniqueid)
                     and o.waited_s >= self.settings.abandoned_min_wait_s):
                 number = PhoneNumber.or_none(o.caller_number, self.phones)
                 if number is None:  # a caller ID that is no number is never called back

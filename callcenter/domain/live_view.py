@@ -55,6 +55,18 @@ class LiveView(Protocol):
         """Members of the queue free to take a call now."""
         ...
 
+    def agents_staffed(self, queue: str) -> int:
+        """Members of the queue who take calls (not logged out, paused or unreachable)."""
+        ...
+
+    def agents_free_soon(self, queue: str) -> int:
+        """Members of the queue free or ringing (not on a call, paused or in wrap-up)."""
+        ...
+
+    def waiting(self, queue: str) -> int:
+        """Callers waiting in the queue, keep-your-place placeholders included."""
+        ...
+
     def agents_paused_for(self, reasons: Collection[str]) -> list[PausedAgent]:
         """Agents paused (and doing nothing else) for one of these reasons,
         compared case-insensitively; sorted by name."""

@@ -152,10 +152,11 @@ class QueueChanged:
     """The live picture of a queue moved: callers waiting or agents free."""
 
     queue: str
-    waiting: int
+    waiting: int  # keep-your-place placeholders included: they hold real places
     oldest_joined_at: float | None
     agents_available: int
     at: float
+    virtual: int = 0  # of `waiting`, the keep-your-place placeholders (virtual waiters)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from collections.abc import Collection
 
 from callcenter.domain import events as ev
 from callcenter.domain.clock import Clock
+from callcenter.domain.keep_place import is_virtual
 from callcenter.domain.live_view import ActiveCall, CallBook, LiveView, PausedAgent
 from callcenter.domain.outcomes import (
     AgentState,
@@ -44,6 +45,9 @@ from callcenter.domain.tracker_state import (
     QueueView,
     Waiting,
 )
+
+_NOT_STAFFED = (AgentState.LOGGED_OUT, AgentState.PAUSED, AgentState.UNAVAILABLE)
+_FREE_SOON = (AgentState.AVAILABLE, AgentState.RINGING)
 
 
 class Tracker(LiveView):
@@ -100,6 +104,29 @@ class Tracker(LiveView):
                 free += 1
         return free
 
+    def agents_staffed(self, queue: str) -> int:
+        """Members of the queue who take calls: logged in, not paused, reachable (busy,
+        ringing or in wrap-up included)."""
+        staffed = 0
+        for interface in self._members.get(queue, ()):
+            if self.state_of(self.agents[interface]) not in _NOT_STAFFED:
+                staffed += 1
+        return staffed
+
+    def agents_free_soon(self, queue: str) -> int:
+        """Members of the queue free or ringing (a ringall queue rings every free agent
+        for the first caller: the others are free again the moment one answers)."""
+        soon = 0
+        for interface in self._members.get(queue, ()):
+            if self.state_of(self.agents[interface]) in _FREE_SOON:
+                soon += 1
+        return soon
+
+    def waiting(self, queue: str) -> int:
+        """Callers waiting in the queue now, keep-your-place placeholders included."""
+        view = self.queues.get(queue)
+        return 0 if view is None else len(view.waiting)
+
     def agents_paused_for(self, reasons: Collection[str]) -> list[PausedAgent]:
         """Agents on a pause with one of these reasons and nothing else going on (not
         ringing, not on a call), with the queues they are paused in for it."""
@@ -152,11 +179,13 @@ class Tracker(LiveView):
             queue = self.queues.get(name)
             if queue is None:
                 continue
+            virtual = sum(1 for uniqueid in queue.waiting if is_virtual(uniqueid))
             current = (len(queue.waiting), queue.oldest_joined_at(),
-                       self.agents_available(queue.name))
+                       self.agents_available(queue.name), virtual)
             if queue.reported != current:
                 queue.reported = current
-                out.append(QueueChanged(queue.name, *current, self.clock.now()))
+                out.append(QueueChanged(queue.name, *current[:3], self.clock.now(),
+                                        virtual=virtual))
         self._dirty_queues.clear()
 
     def _drop_stale_callers(self, queue: QueueView, now: float) -> None:

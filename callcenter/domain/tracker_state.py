@@ -29,7 +29,7 @@ class QueueView:
     name: str
     waiting: dict[str, Waiting] = field(default_factory=dict)
     last_sample_at: float | None = None
-    reported: tuple[int, float | None, int] | None = None
+    reported: tuple[int, float | None, int, int] | None = None
 
     def oldest_joined_at(self) -> float | None:
         return min((w.joined_at for w in self.waiting.values()), default=None)

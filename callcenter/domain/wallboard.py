@@ -24,6 +24,7 @@ class QueueFigures:
     waiting: int = 0
     oldest_joined_at: float | None = None
     agents_available: int = 0
+    virtual_waiters: int = 0  # keep-your-place placeholders, counted in `waiting` too
     answered: int = 0
     answered_in_budget: int = 0
     abandoned: int = 0
@@ -34,6 +35,7 @@ class QueueFigures:
         return {
             "queue": self.name, "waiting": self.waiting, "oldest_joined_at": self.oldest_joined_at,
             "agents_available": self.agents_available, "answered": self.answered,
+            "virtual_waiters": self.virtual_waiters,
             "abandoned": self.abandoned,
             # Answered within the ring budget (three rings), as % of answered calls.
             "service_level_pct": (round(100.0 * self.answered_in_budget / self.answered, 1)
@@ -149,8 +151,8 @@ class Wallboard:
         match o:
             case oc.QueueChanged():
                 q = self._queue(o.queue)
-                q.waiting, q.oldest_joined_at, q.agents_available = (
-                    o.waiting, o.oldest_joined_at, o.agents_available)
+                q.waiting, q.oldest_joined_at, q.agents_available, q.virtual_waiters = (
+                    o.waiting, o.oldest_joined_at, o.agents_available, o.virtual)
                 changes.queues.add(o.queue)
             case oc.CallAnswered():
                 q = self._queue(o.queue)

@@ -259,7 +259,8 @@ class Contact(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
     deadline: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    # pending | dialing | done | failed | cancelled
+    # pending | dialing | done | failed | cancelled; keep-your-place requests:
+    # waiting (a placeholder holds the place) | connected | expired
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
@@ -267,6 +268,8 @@ class Contact(Base):
     appointment_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
+    # Keep your place (排队回呼): when the caller first joined the queue they left by key.
+    joined_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Attempt(Base):

@@ -252,10 +252,10 @@ async def test_sessions_beyond_the_limit_are_refused_at_once(running: Running) -
     # Free again: the next call is served ("open": the dialplan queues the caller).
     served = await asyncio.to_thread(_converse, port, "after_hours")
     assert 'SET VARIABLE "CC_HOURS" "open"' in served
-    later = await asyncio.to_thread(_converse, port, "keep_place")  # issue 11, later
-    assert later[-1] == 'SET VARIABLE "CC_AGI_STATUS" "not_available"'
-    events = [e["event"] for e in await running.logged(1, "agi.not_available")]
-    assert events.count("agi.sessions_full") == 1 and "agi.not_available" in events
+    unknown = await asyncio.to_thread(_converse, port, "no_such_script")
+    assert unknown[-1] == 'SET VARIABLE "CC_AGI_STATUS" "not_available"'
+    events = [e["event"] for e in await running.logged(1, "agi.unknown_script")]
+    assert events.count("agi.sessions_full") == 1 and "agi.unknown_script" in events
 
 
 async def test_a_survey_without_a_ticket_or_a_key_changes_nothing(running: Running) -> None:

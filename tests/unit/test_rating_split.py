@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from callcenter.agi.keep_place import LoopBridge
 from callcenter.agi.scripts import Survey
-from callcenter.agi.wiring import RatingPublisher, scripts
+from callcenter.agi.wiring import scripts
 from callcenter.domain.clock import ManualClock
 from callcenter.domain.ratings_today import Rating, RatingChanged, RatingSplit, rating_change
 from callcenter.domain.ticket_rules import TicketRules
@@ -104,8 +105,8 @@ async def next_split(next_line: Callable[[], Awaitable[str]]) -> dict[str, Any]:
             return pushed
 
 
-def _survey(web: Web, publisher: RatingPublisher) -> Survey:
-    survey = scripts(web.core, publisher)["survey"]
+def _survey(web: Web, bridge: LoopBridge) -> Survey:
+    survey = scripts(web.core, bridge)[0]["survey"]
     assert isinstance(survey, Survey)
     return survey
 
@@ -113,9 +114,9 @@ def _survey(web: Web, publisher: RatingPublisher) -> Survey:
 async def test_desk_and_survey_ratings_are_seeded_and_pushed(web: Web) -> None:
     transport = StreamingASGITransport(web.app)
     lead = await web.signed_in("lead", transport)
-    publisher = RatingPublisher(web.core)
-    publisher.on_start()  # as the daemon does once its loop runs
-    survey = _survey(web, publisher)
+    bridge = LoopBridge()
+    bridge.started()  # as the daemon does once its loop runs
+    survey = _survey(web, bridge)
     async with lead.http.stream("GET", "/api/stream") as resp:
         lines = resp.aiter_lines()
         event, data = await asyncio.wait_for(read_frame(lines.__anext__), 2.0)

@@ -34,7 +34,8 @@ function queueTile(q) {
       el("dt", {}, CC.t("service_level")), el("dd", { class: "sl" }, pct(q.service_level_pct)),
       el("dt", {}, CC.t("abandon_rate")), el("dd", { class: "abandon" }, pct(q.abandon_rate_pct)),
       el("dt", {}, CC.t("answered_today")), el("dd", { class: "answered" }, q.answered),
-      el("dt", {}, CC.t("agents_free")), el("dd", { class: "free" }, q.agents_available)),
+      el("dt", {}, CC.t("agents_free")), el("dd", { class: "free" }, q.agents_available),
+      el("dt", {}, CC.t("virtual_waiters")), el("dd", { class: "virtual" }, q.virtual_waiters ?? 0)),
     ratingSplit(q.queue));
 }
 
