@@ -32,6 +32,7 @@
     ├── QueueLogMismatch       queue_log.mismatch    the daemon's counts disagree with queue_log's
     ├── UserError              users.invalid         bad user name, role or password (CLI)
     ├── ReportRangeError       report.invalid_range  a report's --from/--to not a date, or out of order
+    ├── LedgerError            ledger.invalid        a manual entry or reversal refused
     └── WebError                                     answered as JSON {"error": id, "detail"}
         ├── NotSignedIn        web.unauthenticated   401: no or expired session
         ├── Forbidden          web.forbidden         403: not yours to see or change
@@ -40,6 +41,7 @@
         ├── ServerStopped      web.server_stopped    the web server ended without being told to
         ├── NotFound           web.not_found         404
         ├── RatedByCaller      web.rated_by_caller   409: the caller's own survey rating is not overwritten
+        ├── TicketRefused      ticket.refused        409: a complaint closed too early, a verdict changed
         └── InvalidInput       web.invalid_input     422: a field out of its allowed values
 """
 
@@ -191,6 +193,10 @@ class ReportRangeError(CallcenterError):
     error_id = "report.invalid_range"
 
 
+class LedgerError(CallcenterError):
+    error_id = "ledger.invalid"
+
+
 class WebError(CallcenterError):
     error_id = "web.error"
     status = 400
@@ -233,6 +239,14 @@ class RatedByCaller(WebError):
     """The caller rated the call in the survey: nobody changes what the caller said."""
 
     error_id = "web.rated_by_caller"
+    status = 409
+
+
+class TicketRefused(WebError):
+    """A ticket's edit the workflow refuses: a complaint closed before its follow-up
+    call succeeded (and not marked unfounded), a final verdict changed."""
+
+    error_id = "ticket.refused"
     status = 409
 
 
