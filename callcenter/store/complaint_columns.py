@@ -22,7 +22,8 @@ class ComplaintColumns:
     reply_promised_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # 回复时间
     investigation_due_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    verdict: Mapped[str] = mapped_column(String(16), default="", server_default="")  # "" | confirmed | unfounded
+    # "" (none yet) | confirmed | unfounded (无理投诉)
+    verdict: Mapped[str] = mapped_column(String(16), default="", server_default="")
     verdict_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     verdict_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
     verdict_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -36,7 +37,7 @@ class LedgerAudit:
     note: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     @declared_attr
-    def reverses_id(cls) -> Mapped[int | None]:  # noqa: N805 - SQLAlchemy's declared_attr
+    def reverses_id(cls) -> Mapped[int | None]:
         return mapped_column(_Id, ForeignKey("points_ledger.id"), unique=True, nullable=True)
 
     period: Mapped[str | None] = mapped_column(String(16), nullable=True)
