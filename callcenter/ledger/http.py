@@ -34,13 +34,14 @@ def routes(core: Core, settings: LedgerSettings) -> APIRouter:
     def iso(at: float) -> str:
         return datetime.fromtimestamp(at, core.tz).isoformat(timespec="seconds")
 
-    @router.get("", summary="Ledger entries of a period (epoch seconds)")
+    # GET /api/ledger itself is the per-agent quarter summary (inbound/http.py).
+    @router.get("/entries", summary="Ledger entries of a period (epoch seconds)")
     async def entries(session: Supervisor, start: float, end: float,
                       agent: str | None = None) -> list[dict[str, Any]]:
         return await asyncio.to_thread(service.entries, core.engine, start, end, agent=agent,
                                        iso=iso)
 
-    @router.post("", summary="A manual entry, with its reason (audited)")
+    @router.post("/entries", summary="A manual entry, with its reason (audited)")
     async def add(body: ManualEntry, session: Supervisor) -> dict[str, Any]:
         try:
             entry = await asyncio.to_thread(
@@ -51,7 +52,7 @@ def routes(core: Core, settings: LedgerSettings) -> APIRouter:
             raise InvalidInput(str(exc)) from None
         return {"entry": entry}
 
-    @router.post("/{entry_id}/reverse", summary="Undo an entry by a reversing entry (once)")
+    @router.post("/entries/{entry_id}/reverse", summary="Undo an entry by a reversing entry (once)")
     async def reverse(entry_id: RowId, body: Reversal, session: Supervisor) -> dict[str, Any]:
         try:
             new_id = await asyncio.to_thread(service.reverse, core.engine, entry_id, body.reason,

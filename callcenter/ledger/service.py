@@ -163,8 +163,9 @@ def entries(engine: Engine, start: float, end: float, *, agent: str | None,
     with engine.connect() as conn:
         rows = conn.execute(query).all()
         known = names(conn)
-        reversed_by = dict(conn.execute(select(p.reverses_id, p.id).where(
-            p.reverses_id.in_([r.id for r in rows]))).tuples().all()) if rows else {}
+        reversed_by = {original: reversal for original, reversal in conn.execute(
+            select(p.reverses_id, p.id).where(p.reverses_id.in_([r.id for r in rows])))
+            } if rows else {}
     return [{"id": r.id, "at": iso(r.at), "agent": known.get(r.agent_interface, ""),
              "interface": r.agent_interface, "points": r.points, "reason": r.reason,
              "ticket_id": r.ticket_id, "period": r.period, "entered_by": r.entered_by,
