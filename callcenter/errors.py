@@ -33,6 +33,10 @@
     ├── UserError              users.invalid         bad user name, role or password (CLI)
     ├── ReportRangeError       report.invalid_range  a report's --from/--to not a date, or out of order
     ├── LedgerError            ledger.invalid        a manual entry or reversal refused
+    ├── RecordingError         logged by the recordings jobs, never fatal
+    │   ├── RecordingMissing   recordings.missing    retention found the file already gone
+    │   ├── RecordingUndeletable recordings.undeletable the file could not be deleted (retried)
+    │   └── RecordingUnreadable recordings.unreadable the directory cannot be read (retried)
     └── WebError                                     answered as JSON {"error": id, "detail"}
         ├── NotSignedIn        web.unauthenticated   401: no or expired session
         ├── Forbidden          web.forbidden         403: not yours to see or change
@@ -42,6 +46,7 @@
         ├── NotFound           web.not_found         404
         ├── RatedByCaller      web.rated_by_caller   409: the caller's own survey rating is not overwritten
         ├── TicketRefused      ticket.refused        409: a complaint closed too early, a verdict changed
+        ├── RecordingGone      web.recording_gone    410: the recording was deleted after its retention
         └── InvalidInput       web.invalid_input     422: a field out of its allowed values
 """
 
@@ -197,6 +202,22 @@ class LedgerError(CallcenterError):
     error_id = "ledger.invalid"
 
 
+class RecordingError(CallcenterError):
+    error_id = "recordings.error"
+
+
+class RecordingMissing(RecordingError):
+    error_id = "recordings.missing"
+
+
+class RecordingUndeletable(RecordingError):
+    error_id = "recordings.undeletable"
+
+
+class RecordingUnreadable(RecordingError):
+    error_id = "recordings.unreadable"
+
+
 class WebError(CallcenterError):
     error_id = "web.error"
     status = 400
@@ -248,6 +269,13 @@ class TicketRefused(WebError):
 
     error_id = "ticket.refused"
     status = 409
+
+
+class RecordingGone(WebError):
+    """The ticket's recording was deleted by retention (过期销毁)."""
+
+    error_id = "web.recording_gone"
+    status = 410
 
 
 class InvalidInput(WebError):

@@ -12,6 +12,7 @@ from callcenter import (
     inbound,
     ledger,
     outages,
+    recordings,
     recovery,
     reports,
     surge,
@@ -33,6 +34,7 @@ FEATURES: tuple[Feature, ...] = (
     reports.FEATURE,  # after inbound and recovery, whose outcomes it sums
     callbacks.FEATURE,
     agi.FEATURE,  # after tickets and callbacks: its scripts use both
+    recordings.FEATURE,
     surge.FEATURE,
     alerts.FEATURE,
     webhooks.FEATURE,

@@ -3,7 +3,9 @@ only checked values, and answers with channel variables the dialplan jumps on; t
 dialplan has a default for every one of them.
 
 - `/after_hours` (before Queue): is the hotline open now?  If not, the caller is put on
-  the standing after-hours callback campaign and told when we call back.
+  the standing after-hours callback campaign and told when we call back.  If so, it
+  names the file app_queue records the call to (CC_RECORDING: the path without its
+  extension; "" = Asterisk's default name).
 - `/survey` (after the agent hung up): one key for 满意 / 一般 / 不满意, stored on the
   call's ticket as the caller's own rating."""
 
@@ -32,18 +34,27 @@ RequestCallback = Callable[[PhoneNumber, float, Promise], str]
 CALLBACK_PROMISED = frozenset({"added", "reopened", "already_open"})
 
 
+# linkedid -> the file app_queue records to, as Asterisk sees it, without extension
+RecordingPath = Callable[[str], "str | None"]
+
+
 class AfterHours:
     def __init__(self, hours: HotlineHours, settings: HotlineSettings, *, tz: ZoneInfo,
-                 clock: Clock, request: RequestCallback) -> None:
+                 clock: Clock, request: RequestCallback,
+                 recording: RecordingPath | None = None) -> None:
         self.hours = hours
         self.settings = settings
         self.tz = tz
         self.clock = clock
         self.request = request
+        self.recording = recording
 
     def __call__(self, call: Call) -> str:
         now = self.clock.now()
         if self.hours.is_open(now, self.tz):
+            path = self.recording(call.linkedid) if self.recording is not None else None
+            log.debug("agi.recording", path=path, **call.ids)
+            call.agi.set_variable("CC_RECORDING", path or "")
             call.agi.set_variable("CC_HOURS", "open")
             return "open"
         promise = self.hours.promise(now, self.tz, self.settings.callback_due_open_h * 3600.0)

@@ -4,6 +4,7 @@ campaign) and `/survey` (the caller's rating on the call's ticket)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -18,6 +19,8 @@ from callcenter.core.settings import CenterSettings
 from callcenter.domain.calendar import deadline_for
 from callcenter.domain.hotline import Promise
 from callcenter.domain.phone import PhoneNumber
+from callcenter.domain.ratings_today import RatingChanged
+from callcenter.recordings.settings import RecordingsSettings
 from callcenter.tickets import service as tickets
 from callcenter.tickets.service import CallerRating
 from callcenter.tickets.settings import TicketSettings
@@ -25,12 +28,29 @@ from callcenter.tickets.settings import TicketSettings
 STORE_WAIT_S = 2.0  # the ticket of a call just ended may still be on its way to the database
 
 
-def scripts(core: Core) -> dict[str, Script]:
+class RatingPublisher:
+    """A rating the survey stored (in its session's thread), onto the core's ratings bus
+    on the event loop: the wallboard's split moves at once."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def on_start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+
+    def __call__(self, change: RatingChanged) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.core.ratings.publish, [change])
+
+
+def scripts(core: Core, publish: RatingPublisher | None = None) -> dict[str, Script]:
     # One working calendar for the whole center: the hotline keeps the callbacks' one.
     calendar = callback_settings(core.config.get(CallbacksSection), core.tz).window.calendar
     hotline = core.config.get(HotlineSettings)
     survey = core.config.get(SurveySettings)
     rules = core.config.get(TicketSettings).rules
+    recordings = core.config.get(RecordingsSettings)
     campaign: list[int] = []
     first_use = threading.Lock()  # sessions run in threads: one campaign, made once
 
@@ -51,13 +71,17 @@ def scripts(core: Core) -> dict[str, Script]:
         return ticket
 
     def record(linkedid: str, rating: str, now: float) -> CallerRating | None:
-        return tickets.rate_by_caller(core.engine, linkedid, rating, now,
-                                      points=survey.rules.points_for(rating), rules=rules,
-                                      deadline=deadline)
+        stored = tickets.rate_by_caller(core.engine, linkedid, rating, now,
+                                        points=survey.rules.points_for(rating), rules=rules,
+                                        deadline=deadline)
+        if stored is not None and stored.change is not None and publish is not None:
+            publish(stored.change)
+        return stored
 
     return {
         "after_hours": AfterHours(hotline.hours_with(calendar), hotline, tz=core.tz,
-                                  clock=core.clock, request=request),
+                                  clock=core.clock, request=request,
+                                  recording=recordings.asterisk_name),
         "survey": Survey(survey, clock=core.clock, find=find, record=record),
     }
 
@@ -66,6 +90,8 @@ def wire(core: Core) -> Contribution:
     settings = core.config.get(AgiSettings)
     if not settings.enabled:
         return Contribution()
-    server = AgiServer(settings, scripts(core), health=core.health,
+    publish = RatingPublisher(core)
+    server = AgiServer(settings, scripts(core, publish), health=core.health,
                        phones=core.config.get(CenterSettings).phones)
-    return Contribution(tasks=[server.serve], on_stop=[server.close])
+    return Contribution(tasks=[server.serve], on_start=[publish.on_start],
+                        on_stop=[server.close])

@@ -54,7 +54,7 @@ def build_core(config: Config, clock: Clock, health: Health, writer: StoreWriter
         tracker=Tracker(ring_rules(config.get(RulesSettings), config.get(StorageSettings)), clock),
         outcomes=Bus("outcomes"), alerts=Bus("alerts"), surge=Bus("surge"),
         set_aside=Bus("set_aside"), health=health, tasks=TaskOwner(),
-        flush_store=writer.flush, app=create_app())
+        flush_store=writer.flush, app=create_app(), ratings=Bus("ratings"))
 
 
 def connect(core: Core, part: Contribution) -> None:
@@ -69,5 +69,7 @@ def connect(core: Core, part: Contribution) -> None:
         core.set_aside.subscribe(keeper)
     for watcher in part.health_listeners:
         core.health.bus.subscribe(watcher)
+    for rater in part.rating_listeners:
+        core.ratings.subscribe(rater)
     for router in part.routers:
         core.app.include_router(router)

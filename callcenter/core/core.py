@@ -4,7 +4,7 @@ read it and never replace any part of it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -18,6 +18,7 @@ from callcenter.core.tasks import TaskOwner
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.clock import Clock
 from callcenter.domain.outcomes import Outcome
+from callcenter.domain.ratings_today import RatingChanged
 from callcenter.domain.surge import SurgeState
 from callcenter.domain.tracker import Tracker
 from callcenter.store.writer import SetAsideNote
@@ -42,3 +43,6 @@ class Core:
     # Waits (in a worker thread) until the store has written what the tracker decided.
     flush_store: Callable[[float], bool]
     app: FastAPI  # the HTTP API: features' routes are added to it, the web feature serves it
+    # A ticket's rating set or changed (the caller's survey key, or the desk); published
+    # on the event loop.
+    ratings: Bus[RatingChanged] = field(default_factory=lambda: Bus("ratings"))

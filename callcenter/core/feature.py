@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from callcenter.core.health import Condition
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.outcomes import Outcome
+from callcenter.domain.ratings_today import RatingChanged
 from callcenter.domain.surge import SurgeState
 from callcenter.store.writer import SetAsideNote
 
@@ -56,6 +57,7 @@ class Contribution:
     surge_listeners: Sequence[Callable[[Sequence[SurgeState]], None]] = ()
     set_aside_listeners: Sequence[Callable[[Sequence[SetAsideNote]], None]] = ()
     health_listeners: Sequence[Callable[[Sequence[Condition]], None]] = ()
+    rating_listeners: Sequence[Callable[[Sequence[RatingChanged]], None]] = ()
     ami_handlers: Sequence[AmiHandler] = ()
     jobs: Sequence[Job] = ()
     routers: Sequence[APIRouter] = ()

@@ -195,6 +195,21 @@ class Ticket(ComplaintColumns, Base):
     reviewed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+class Recording(Base):
+    """A ticket's call recording (MixMonitor, named by the call's Linkedid), found once
+    the call ended.  `path` None: the call ended and no file was there (not recorded).
+    Deleted by the retention job (过期销毁): `deleted_at` set, the path kept."""
+
+    __tablename__ = "recordings"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    path: Mapped[str | None] = mapped_column(String(500), nullable=True)  # as the daemon reads it
+    bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    recorded_at: Mapped[float] = mapped_column(Float, index=True)  # the call's time (opened_at)
+    checked_at: Mapped[float] = mapped_column(Float)
+    deleted_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
 class TicketParticipant(Base):
     __tablename__ = "ticket_participants"
     __table_args__ = (UniqueConstraint("ticket_id", "agent_interface",

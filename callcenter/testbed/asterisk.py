@@ -109,11 +109,22 @@ class TestBed:
         chroot: what the daemon reads to backfill its gaps."""
         return self.instance_dir / "log" / "queue_log"
 
+    @property
+    def recordings_dir(self) -> Path:
+        """Where MixMonitor writes the calls' recordings, seen from outside the chroot:
+        the daemon's `[recordings] dir`."""
+        return self.instance_dir / "recordings"
+
+    @property
+    def recordings_asterisk_dir(self) -> str:
+        """The same directory as Asterisk sees it: `[recordings] asterisk_dir`."""
+        return f"/tb/{self.name}/recordings"
+
     def configure(self) -> None:
         inst = self.instance_dir
         etc = inst / "etc"
         shutil.rmtree(etc, ignore_errors=True)
-        for sub in ("etc", "run", "log", "spool", "db"):
+        for sub in ("etc", "run", "log", "spool", "db", "recordings"):
             (inst / sub).mkdir(parents=True, exist_ok=True)
         chroot_inst = f"/tb/{self.name}"
         values = {

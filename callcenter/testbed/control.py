@@ -29,6 +29,7 @@ class Agent:
     name: str
     answer_after: float | None  # None: never answers
     talk_s: float = 3600
+    says: str = ""  # a sound file the agent plays once answered (then talks talk_s)
 
     @property
     def interface(self) -> str:
@@ -83,6 +84,7 @@ class Controller:
         answer = "never" if agent.answer_after is None else f"{agent.answer_after:g}"
         await self._setvar(f"AGENT_{agent.agent_id}_ANSWER", answer)
         await self._setvar(f"AGENT_{agent.agent_id}_TALK", f"{agent.talk_s:g}")
+        await self._setvar(f"AGENT_{agent.agent_id}_SAY", agent.says)
 
     async def _setvar(self, name: str, value: str) -> None:
         await self._client.action({"Action": "Setvar", "Variable": name, "Value": value})

@@ -60,6 +60,11 @@ port = {web_port}
 [agi]
 port = {bed.agi_port}                 # where the test bed's ${{CC_AGI}} points
 
+# Asterisk records inside its chroot; the daemon reads the same files from outside.
+[recordings]
+dir = "{bed.recordings_dir}"
+asterisk_dir = "{bed.recordings_asterisk_dir}"
+
 # The demo dials the test bed's simulated customers, around the clock and every day
 # (a real center keeps the defaults: 08:00-21:00, working hours, working days).
 [callbacks]

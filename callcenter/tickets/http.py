@@ -73,11 +73,13 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
     @router.get("/tickets", summary="Search tickets (agents: their own only)")
     async def search(session: SignedIn, *, status: str | None = None,
                      category: str | None = None, phone: str | None = None,
-                     q: str | None = None, open_only: bool = False, since: float | None = None,
+                     q: str | None = None, open_only: bool = False,
+                     review_pending: bool = False, since: float | None = None,
                      limit: int = 100) -> list[dict[str, Any]]:
         owner = None if session.user.is_supervisor else (session.user.member_interface or "-")
         query = tickets.TicketQuery(owner_interface=owner, status=status, category=category,
-                                    phone=phone, text=q, open_only=open_only, since=since,
+                                    phone=phone, text=q, open_only=open_only,
+                                    review_pending=review_pending, since=since,
                                     limit=min(max(limit, 1), 500))
         found = await asyncio.to_thread(tickets.search, core.engine, query)
         shown_to = current(session)
@@ -107,6 +109,9 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
         updated = await asyncio.to_thread(tickets.update_ticket, core.engine, ticket_id, changes,
                                           now, rules=rules, deadline=deadline,
                                           by=session.user.username, complaints=policy)
+        rated = tickets.staff_rating_change(ticket, updated)
+        if rated is not None:  # the wallboard's rating split
+            core.ratings.publish([rated])
         if "verdict" in changes:  # a third confirmed complaint this month flags the agent now
             core.alerts.publish(await asyncio.to_thread(
                 complaints.check_flags, core.engine, now, core.tz, policy.rules.flag_threshold))

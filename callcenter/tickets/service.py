@@ -18,6 +18,7 @@ from callcenter.domain import complaints as cp
 from callcenter.domain import ticket_rules as tr
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.phone import normalise
+from callcenter.domain.ratings_today import RatingChanged, rating_change, stored_rating
 from callcenter.domain.text import clean as one_line
 from callcenter.errors import InvalidInput, NotFound, RatedByCaller
 from callcenter.inbound.service import iso
@@ -55,11 +56,15 @@ class TicketQuery:
     phone: str | None = None
     text: str | None = None
     open_only: bool = False
+    review_pending: bool = False  # the team lead's list: unsatisfied, recording not yet heard
     since: float | None = None
     limit: int = 100
 
 
-def ticket_dict(t: Any, customer_name: str = "") -> dict[str, Any]:
+def ticket_dict(t: Any, customer_name: str = "", recording: Any = None) -> dict[str, Any]:
+    """A ticket for the web API; `recording` its Recording columns (path, deleted_at)."""
+    path = recording.path if recording is not None else None
+    deleted_at = recording.deleted_at if recording is not None else None
     return {
         "id": t.id, "linkedid": t.linkedid, "caller_phone": t.caller_phone,
         "customer_name": customer_name, "owner_interface": t.owner_interface,
@@ -79,11 +84,17 @@ def ticket_dict(t: Any, customer_name: str = "") -> dict[str, Any]:
         "reply_promised_at": t.reply_promised_at, "investigation_due_at": t.investigation_due_at,
         "resolved_at": t.resolved_at, "verdict": t.verdict, "verdict_reason": t.verdict_reason,
         "verdict_by": t.verdict_by, "verdict_at": t.verdict_at,
+        # Played through the recordings feature's route, never by its path.
+        "recording_url": (f"/api/tickets/{t.id}/recording"
+                          if path is not None and deleted_at is None else None),
+        "recording_deleted_at": deleted_at,  # 过期销毁: deleted after its retention
     }
 
 
 def _select() -> Any:
-    return select(m.Ticket, m.Customer.name).join(m.Customer, m.Customer.id == m.Ticket.customer_id)
+    return (select(m.Ticket, m.Customer.name, m.Recording.path, m.Recording.deleted_at)
+            .join(m.Customer, m.Customer.id == m.Ticket.customer_id)
+            .outerjoin(m.Recording, m.Recording.ticket_id == m.Ticket.id))
 
 
 def get(engine: Engine, ticket_id: int) -> dict[str, Any]:
@@ -91,13 +102,13 @@ def get(engine: Engine, ticket_id: int) -> dict[str, Any]:
         row = s.execute(_select().where(m.Ticket.id == ticket_id)).one_or_none()
     if row is None:
         raise NotFound(f"no ticket #{ticket_id}")
-    return ticket_dict(row.Ticket, row.name)
+    return ticket_dict(row.Ticket, row.name, row)
 
 
 def by_linkedid(engine: Engine, linkedid: str) -> dict[str, Any] | None:
     with Session(engine) as s:
         row = s.execute(_select().where(m.Ticket.linkedid == linkedid)).one_or_none()
-    return None if row is None else ticket_dict(row.Ticket, row.name)
+    return None if row is None else ticket_dict(row.Ticket, row.name, row)
 
 
 def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
@@ -108,6 +119,8 @@ def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
         query = query.where(m.Ticket.status == q.status)
     if q.open_only:
         query = query.where(m.Ticket.status.not_in(("resolved", "closed")))
+    if q.review_pending:
+        query = query.where(m.Ticket.review_due_at.is_not(None), m.Ticket.reviewed_at.is_(None))
     if q.category:
         query = query.where(m.Ticket.category == q.category)
     if q.phone:
@@ -119,7 +132,7 @@ def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
         query = query.where(or_(m.Ticket.content.like(like), m.Ticket.address.like(like),
                                 m.Ticket.resolution.like(like), m.Customer.name.like(like)))
     with Session(engine) as s:
-        return [ticket_dict(r.Ticket, r.name) for r in s.execute(query).all()]
+        return [ticket_dict(r.Ticket, r.name, r) for r in s.execute(query).all()]
 
 
 def history(engine: Engine, phone: str, *, before_linkedid: str, limit: int = 10) -> list[dict[str, Any]]:
@@ -128,7 +141,7 @@ def history(engine: Engine, phone: str, *, before_linkedid: str, limit: int = 10
         rows = s.execute(_select().where(m.Ticket.caller_phone == normalise(phone),
                                          m.Ticket.linkedid != before_linkedid)
                          .order_by(m.Ticket.opened_at.desc()).limit(limit)).all()
-    return [ticket_dict(r.Ticket, r.name) for r in rows]
+    return [ticket_dict(r.Ticket, r.name, r) for r in rows]
 
 
 def _clocks(t: Any) -> tr.TicketClocks:
@@ -214,6 +227,7 @@ class CallerRating:
     points: int
     review_due_at: float | None
     stored: bool  # False: the caller had rated this call already (kept as it was)
+    change: RatingChanged | None = None  # for the wallboard's rating split
 
 
 def rate_by_caller(engine: Engine, linkedid: str, rating: str, now: float, *,
@@ -239,12 +253,25 @@ def rate_by_caller(engine: Engine, linkedid: str, rating: str, now: float, *,
         values.update(tr.clocks_started(before, replace(before, rating=rating), rules, deadline,
                                         now))
         conn.execute(update(m.Ticket).where(m.Ticket.id == row.id).values(**values))
+        change = rating_change(row.id, row.queue,
+                               stored_rating(row.rating, row.rating_source, row.rated_at),
+                               stored_rating(rating, BY_CALLER,
+                                             values.get("rated_at", row.rated_at)))
         if points:
             conn.execute(insert_for(conn, m.PointsEntry).values(
                 agent_interface=row.owner_interface, points=points, reason=f"rating_{rating}",
                 ticket_id=row.id, at=now).on_conflict_do_nothing())
     return CallerRating(row.id, rating, row.owner_interface, points,
-                        values.get("review_due_at", row.review_due_at), stored=True)
+                        values.get("review_due_at", row.review_due_at), stored=True,
+                        change=change)
+
+
+def staff_rating_change(before: dict[str, Any], after: dict[str, Any]) -> RatingChanged | None:
+    """What an edit on the desk did to a ticket's rating (two `ticket_dict`s)."""
+    return rating_change(after["id"], after["queue"],
+                         stored_rating(before["rating"], before["rating_source"],
+                                       before["rated_at"]),
+                         stored_rating(after["rating"], after["rating_source"], after["rated_at"]))
 
 
 def check_overdue(engine: Engine, rules: tr.TicketRules, now: float) -> list[AlertTransition]:
@@ -273,6 +300,8 @@ def table(engine: Engine, tz: ZoneInfo, limit: int = 50) -> list[dict[str, Any]]
     with Session(engine) as s:
         rows = s.scalars(select(m.Ticket).order_by(m.Ticket.opened_at.desc(), m.Ticket.id.desc())
                          .limit(limit)).all()
+        recordings = {r.ticket_id: r for r in s.scalars(
+            select(m.Recording).where(m.Recording.ticket_id.in_([t.id for t in rows])))}
         parts: dict[int, list[str]] = {}
         for p in s.scalars(select(m.TicketParticipant)
                            .where(m.TicketParticipant.ticket_id.in_([t.id for t in rows]))
@@ -299,5 +328,16 @@ def table(engine: Engine, tz: ZoneInfo, limit: int = 50) -> list[dict[str, Any]]
             "rating_source": t.rating_source,
             "rated_at": iso(t.rated_at, tz),
             "review_due_at": iso(t.review_due_at, tz),
-            "recording": None,  # issue 11, later: the call's recording
+            # The file as the daemon reads it; null once retention deleted it (then
+            # recording_deleted_at says when), or when the call was not recorded.
+            "recording": _recording_path(recordings.get(t.id)),
+            "recording_deleted_at": iso(_deleted_at(recordings.get(t.id)), tz),
         } for t in rows]
+
+
+def _recording_path(r: m.Recording | None) -> str | None:
+    return r.path if r is not None and r.deleted_at is None else None
+
+
+def _deleted_at(r: m.Recording | None) -> float | None:
+    return r.deleted_at if r is not None else None

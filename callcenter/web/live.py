@@ -11,6 +11,7 @@ from typing import Any
 from callcenter.domain import outcomes as oc
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.live_view import ActiveCall, LiveView
+from callcenter.domain.ratings_today import RatingChanged, RatingSplit
 from callcenter.domain.surge import SurgeLevel, SurgeState
 from callcenter.domain.text import plain
 from callcenter.domain.wallboard import Wallboard
@@ -31,12 +32,13 @@ def call_view(call: ActiveCall) -> dict[str, Any]:
 class LiveFeed:
     def __init__(self, hub: Hub, wallboard: Wallboard, tracker: LiveView, *,
                  thresholds: dict[str, Any],
-                 surge: SurgeState = NORMAL) -> None:
+                 surge: SurgeState = NORMAL, ratings: RatingSplit | None = None) -> None:
         self.hub = hub
         self.wallboard = wallboard
         self.tracker = tracker
         self.surge = surge
         self.thresholds = thresholds
+        self.ratings = ratings  # today's rating split per queue
 
     def on_outcomes(self, outcomes: Sequence[oc.Outcome]) -> None:
         changes = self.wallboard.apply(outcomes)
@@ -74,6 +76,13 @@ class LiveFeed:
         self.surge = states[-1]
         self.hub.to_supervisors("surge", self.surge.view())
 
+    def on_ratings(self, changes: Sequence[RatingChanged]) -> None:
+        if self.ratings is None:
+            return
+        for queue in sorted(self.ratings.apply(changes)):
+            self.hub.to_supervisors("ratings", self.ratings.view(queue))
+
     def snapshot(self) -> dict[str, Any]:
         return {**self.wallboard.snapshot(), "surge": self.surge.view(),
-                "thresholds": self.thresholds}
+                "thresholds": self.thresholds,
+                "ratings": self.ratings.views() if self.ratings is not None else []}

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, case, func, select
 
+from callcenter.domain.ratings_today import Seed
 from callcenter.domain.wallboard import DaySeed
 from callcenter.inbound.service import start_of_day, start_of_quarter
 from callcenter.store import models as m
@@ -48,3 +49,16 @@ def day_seed(engine: Engine, now: float, tz: ZoneInfo, bucket_s: float, scope: s
                          int(violations.get(iface, 0)), int(points.get(iface, 0) or 0))
     series = [(s.at, s.waiting) for s in load_series(engine, today, bucket_s, scope)]
     return DaySeed(datetime.fromtimestamp(now, tz).date(), queues, agents, series, states)
+
+
+def rating_seed(engine: Engine, now: float, tz: ZoneInfo) -> Seed:
+    """Tickets rated today, per queue, rating and source: the wallboard's rating split."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(m.Ticket.queue, m.Ticket.rating, m.Ticket.rating_source, func.count())
+            .where(m.Ticket.rated_at >= start_of_day(now, tz), m.Ticket.rating.is_not(None))
+            .group_by(m.Ticket.queue, m.Ticket.rating, m.Ticket.rating_source)).all()
+    seed: dict[str, dict[tuple[str, str], int]] = {}
+    for queue, rating, source, count in rows:
+        seed.setdefault(queue, {})[(str(rating), source or "staff")] = int(count)
+    return seed

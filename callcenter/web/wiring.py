@@ -11,6 +11,7 @@ import structlog
 
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
+from callcenter.domain.ratings_today import RatingSplit
 from callcenter.domain.wallboard import Wallboard
 from callcenter.errors import ServerStopped
 from callcenter.inbound.settings import StorageSettings
@@ -21,7 +22,7 @@ from callcenter.web.hub import Hub
 from callcenter.web.live import LiveFeed
 from callcenter.web.ratelimit import LoginThrottle
 from callcenter.web.server import WebServer
-from callcenter.web.service import day_seed
+from callcenter.web.service import day_seed, rating_seed
 from callcenter.web.settings import WebSettings
 
 log = structlog.get_logger("callcenter.web")
@@ -38,10 +39,13 @@ def wire(core: Core) -> Contribution:
     th = surge.thresholds
     seed = day_seed(core.engine, core.clock.now(), core.tz, bucket_s, surge.scope)
     hub = Hub(settings.client_queue_max)
+    ratings = RatingSplit(core.tz, core.clock, rating_seed(core.engine, core.clock.now(), core.tz),
+                          seed.day)
     live = LiveFeed(hub, Wallboard(core.tz, core.clock, bucket_s, seed), core.tracker,
                     thresholds={"level1": th.level1_threshold, "level2": th.level2_threshold,
                                 "level1_inclusive": th.level1_inclusive,
-                                "level2_inclusive": th.level2_inclusive})
+                                "level2_inclusive": th.level2_inclusive},
+                    ratings=ratings)
     core.app.state.ctx = WebContext(
         engine=core.engine, clock=core.clock, tz=core.tz, settings=settings, hub=hub, live=live,
         throttle=LoginThrottle(core.clock, settings.throttle_policy),
@@ -64,6 +68,6 @@ def wire(core: Core) -> Contribution:
             await asyncio.wait_for(stopped.wait(), SERVER_STOP_S)
 
     return Contribution(outcome_sinks=[live.on_outcomes], alert_listeners=[live.on_alerts],
-                        surge_listeners=[live.on_surge],
+                        surge_listeners=[live.on_surge], rating_listeners=[live.on_ratings],
                         routers=[http.router, stream.router, pages.router],
                         tasks=[serve], on_stop=[stop])

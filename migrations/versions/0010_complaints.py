@@ -3,14 +3,14 @@ investigation deadline, verdict); the points ledger's audit (who, why, reversals
 periodic awards once per period)
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-28 12:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -300,13 +300,15 @@ def log_lines(path: Path) -> list[str]:
 
 
 async def start_daemon(url: str, ami_port: int, secret: str, web_port: int, log_level: str,
-                       log_path: Path, module: str) -> asyncio.subprocess.Process:
+                       log_path: Path, module: str,
+                       extra: dict[str, str] | None = None) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER")}
     env.update({"CALLCENTER__DATABASE__URL": url, "CALLCENTER__AMI__PORT": str(ami_port),
                 "CALLCENTER__AMI__USERNAME": "cc", "CALLCENTER__AMI__SECRET": secret,
                 "CALLCENTER__WEB__HOST": "127.0.0.1", "CALLCENTER__WEB__PORT": str(web_port),
                 "CALLCENTER__LOG__LEVEL": log_level,
                 "CALLCENTER__AMI__QUEUE_LOG": ""})  # a fake Asterisk keeps no queue_log
+    env.update(extra or {})
     with log_path.open("wb") as log:  # the child keeps its own descriptor
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", module, "run", cwd=ROOT, env=env,

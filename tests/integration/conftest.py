@@ -60,6 +60,7 @@ port = {self.web_port}
 [agi]
 port = {bed.agi_port}
 {self._hotline(extra)}
+{self._recordings(bed, extra)}
 {extra}
 """)
         self.process: subprocess.Popen[bytes] | None = None
@@ -69,6 +70,15 @@ port = {bed.agi_port}
         """The test bed's callers call at any hour: the hotline is open around the clock
         unless a test sets its own hours."""
         return "" if "[hotline]" in extra else "[hotline]\nalways_open = true\n"
+
+    @staticmethod
+    def _recordings(bed: TestBed, extra: str) -> str:
+        """Asterisk records into the test bed's own directory, which the daemon reads
+        from outside the chroot."""
+        if "[recordings]" in extra:
+            return ""
+        return (f'[recordings]\ndir = "{bed.recordings_dir}"\n'
+                f'asterisk_dir = "{bed.recordings_asterisk_dir}"\nlink_interval_s = 1\n')
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "callcenter.cli.main", "--config",

@@ -37,6 +37,12 @@ def _survey_sessions(daemon: DaemonProcess) -> list[dict[str, Any]]:
             if line.get("script") == "survey" and line.get("event") in SESSION_ENDS]
 
 
+def _recorded(bed: TestBed, ticket: dict[str, Any]) -> bool:
+    """The ticket links a non-empty recording Asterisk wrote for its call."""
+    path = bed.recordings_dir / f"{ticket['linkedid']}.wav"
+    return ticket["recording"] == str(path) and path.stat().st_size > 44
+
+
 async def test_callers_rate_the_call_after_the_agent_hangs_up(
         bed: TestBed, daemon: DaemonProcess) -> None:
     async with Controller(bed) as c:
@@ -53,6 +59,7 @@ async def test_callers_rate_the_call_after_the_agent_hangs_up(
         await daemon.logged("agi.survey_rated", count=3, timeout=40)
         await daemon.logged("call.abandoned", count=1, timeout=20)
         await daemon.logged("agi.caller_hung_up", count=1, timeout=20)
+        await daemon.logged("recording.linked", count=4, timeout=20)  # every answered call
 
     tickets = {t["caller_number"]: t for t in daemon.read("tickets")}
     assert set(tickets) == {"13800000001", "13800000002", "13800000003", "13800000004"}
@@ -65,7 +72,7 @@ async def test_callers_rate_the_call_after_the_agent_hangs_up(
     assert abs(review - timedelta(hours=2)) <= timedelta(seconds=1)
     assert all(tickets[n]["review_due_at"] is None
                for n in ("13800000001", "13800000002", "13800000004"))
-    assert all(t["recording"] is None for t in tickets.values())
+    assert all(_recorded(bed, t) for t in tickets.values())
 
     # The points ledger: -3 for the agent the unsatisfied caller rated, nothing else
     # (every agent answered at once: no three-ring penalty).

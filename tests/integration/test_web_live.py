@@ -2,7 +2,8 @@
 Asterisk: the ticket pops up on the answering agent's desk only, within a second
 of AgentConnect; the wallboard's waiting count follows real callers; a surge
 alert appears and is acknowledged; a late answer shows the apology banner; an
-agent opening another agent's ticket by URL gets 403."""
+agent opening another agent's ticket by URL gets 403; a rating on the desk moves today's
+rating split on the wallboard."""
 
 from __future__ import annotations
 
@@ -138,6 +139,14 @@ check_interval_s = 0.5
             await expect(alice_row.locator(".violations")).to_have_text("1")
             await expect(alice_row.locator(".points")).to_have_text("-5")
             await screenshot(alice, "desk")
+            # The lead rates alice's call on the desk: today's split on the wallboard moves.
+            ratings = board.locator("#queue-support .ratings")
+            await expect(ratings).to_have_attribute("data-rated", "0")
+            await board.evaluate("CC.api('PATCH', '/api/tickets/2', {rating: 'unsatisfied'})")
+            await expect(ratings).to_have_attribute("data-rated", "1", timeout=2_000)
+            await expect(ratings.locator(".share.unsatisfied")).to_have_text("不满意 100%")
+            await expect(ratings.locator(".seg")).to_have_count(1)  # the bar: all red
+            await expect(ratings.locator(".rating-source")).to_have_text("来电按键 0 · 坐席录入 1")
 
             # Alice opens bob's ticket by URL: 403, in the page and from the API.
             await alice.goto("/tickets?id=1")

@@ -236,7 +236,8 @@ def test_after_hours_script_answers_open_or_closed_with_the_promise() -> None:
     clock.set(at(19, 10))
     opened = FakeAgi()
     assert script(Call(opened, "after_hours", "1.3", "1.3", NUMBER)) == "open"
-    assert opened.variables == {"CC_HOURS": "open"} and len(requests) == 1
+    # Open: no recording asked for here (the recordings feature names the file).
+    assert opened.variables == {"CC_RECORDING": "", "CC_HOURS": "open"} and len(requests) == 1
 
 
 # -- the ticket route -----------------------------------------------------------------------------

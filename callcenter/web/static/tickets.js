@@ -9,12 +9,31 @@ async function search(e) {
   const params = new URLSearchParams();
   for (const name of ["status", "category", "phone", "q"]) if (form[name].value) params.set(name, form[name].value);
   if (form.open_only.checked) params.set("open_only", "true");
+  if (form.review_pending.checked) params.set("review_pending", "true");
   const rows = await CC.api("GET", `/api/tickets?${params}`);
   document.querySelector("#ticket-list tbody").replaceChildren(...rows.map((t) => el("tr", { "data-ticket": t.id },
     el("td", {}, el("a", { href: `/tickets?id=${t.id}` }, `#${t.id}`)), el("td", {}, clock(t.opened_at)),
     el("td", {}, t.owner_name), el("td", { class: "phone" }, t.caller_phone),
     el("td", {}, t.category ? CC.t("cat_" + t.category) : "–"), el("td", {}, CC.t("st_" + t.status)),
-    el("td", {}, t.content.slice(0, 60)))));
+    el("td", {}, t.content.slice(0, 60)), el("td", { class: "muted" }, recordingState(t)))));
+}
+
+// The call's recording: played through the ticket's own route (HTTP Range: seekable).
+function recordingState(t) {
+  if (t.recording_url) return CC.t("recording");
+  return t.recording_deleted_at ? CC.t("recording_deleted") : "–";
+}
+
+function player(t) {
+  const box = document.getElementById("detail-recording");
+  const label = el("span", { class: "muted" }, CC.t("recording"));
+  if (t.recording_url) {
+    box.replaceChildren(label, el("audio", { id: "recording-audio", controls: true, preload: "metadata", src: t.recording_url }));
+  } else if (t.recording_deleted_at) {
+    box.replaceChildren(label, el("b", { id: "recording-deleted" }, `${CC.t("recording_deleted")} · ${clock(t.recording_deleted_at)}`));
+  } else {
+    box.replaceChildren(label, el("b", {}, CC.t("recording_none")));
+  }
 }
 
 async function detail(id) {
@@ -32,6 +51,7 @@ async function detail(id) {
       ["rating", t.rating ? CC.t("rate_" + t.rating) : "–"]];
     document.getElementById("detail-body").replaceChildren(...fields.map(([k, v]) =>
       el("label", {}, el("span", {}, CC.t(k)), el("b", { class: k === "phone" ? "phone" : null }, v || "–"))));
+    player(t);
     if (CC.me.role === "supervisor") {
       document.getElementById("detail-supervise").classList.remove("hidden");
       const rating = document.getElementById("detail-rating");
@@ -48,6 +68,7 @@ async function detail(id) {
     }
   } catch (err) {
     document.getElementById("detail-body").replaceChildren();
+    document.getElementById("detail-recording").replaceChildren();
     error.textContent = err.status === 403 ? `${CC.t("forbidden")} (${err.id})` : err.message;
     error.dataset.status = err.status;
   }
@@ -60,7 +81,9 @@ async function detail(id) {
   form.category.replaceChildren(...CATEGORY.map((c) => el("option", { value: c }, c ? CC.t("cat_" + c) : CC.t("all"))));
   document.querySelectorAll("[data-i18n-placeholder]").forEach((n) => { n.placeholder = CC.t(n.dataset.i18nPlaceholder); });
   form.addEventListener("submit", search);
+  const query = new URLSearchParams(location.search);
+  if (query.get("review") !== null) form.review_pending.checked = true;  // the review list
   await search();
-  const id = new URLSearchParams(location.search).get("id");
+  const id = query.get("id");
   if (id) detail(id);
 })();

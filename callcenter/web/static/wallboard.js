@@ -2,6 +2,27 @@
 // Times in state and waits tick locally from the pushed timestamps.
 "use strict";
 const state = { queues: new Map(), agents: new Map(), series: [], thresholds: {}, alerts: new Map(), dayStart: 0 };
+const ratings = new Map();  // queue -> today's rating split (满意/一般/不满意), pushed as "ratings"
+const RATED = ["satisfied", "ordinary", "unsatisfied"];
+
+// Today's ratings of the queue's calls (the caller's survey key and the desk's, both
+// counted; the line below says how many came from each): a bar and the three shares.
+function ratingSplit(queue) {
+  const r = ratings.get(queue);
+  const head = el("div", { class: "rating-head" }, el("span", {}, CC.t("rating_today")),
+    el("span", { class: "muted rated" }, r?.rated ? `${r.rated} ${CC.t("rated_count")}` : CC.t("rated_none")));
+  if (!r?.rated) return el("div", { class: "ratings", "data-rated": 0 }, head);
+  return el("div", { class: "ratings", "data-rated": r.rated }, head,
+    el("div", { class: "rating-bar" }, ...RATED.filter((k) => r[k]).map((k) => {
+      const seg = el("span", { class: `seg ${k}` });
+      seg.style.flexGrow = r[k];  // set from script: the page's CSP allows no style attribute
+      return seg;
+    })),
+    el("div", { class: "rating-split" }, ...RATED.map((k) =>
+      el("span", { class: `share ${k}`, "data-count": r[k], title: r[k] }, `${CC.t(`rate_${k}`)} ${pct(r[`${k}_pct`])}`))),
+    el("div", { class: "muted rating-source" },
+      `${CC.t("rated_by_ivr")} ${r.by_ivr} · ${CC.t("rated_by_staff")} ${r.by_staff}`));
+}
 
 function queueTile(q) {
   const wait = q.oldest_joined_at ? CC.now() - q.oldest_joined_at : null;
@@ -13,7 +34,8 @@ function queueTile(q) {
       el("dt", {}, CC.t("service_level")), el("dd", { class: "sl" }, pct(q.service_level_pct)),
       el("dt", {}, CC.t("abandon_rate")), el("dd", { class: "abandon" }, pct(q.abandon_rate_pct)),
       el("dt", {}, CC.t("answered_today")), el("dd", { class: "answered" }, q.answered),
-      el("dt", {}, CC.t("agents_free")), el("dd", { class: "free" }, q.agents_available)));
+      el("dt", {}, CC.t("agents_free")), el("dd", { class: "free" }, q.agents_available)),
+    ratingSplit(q.queue));
 }
 
 function agentRow(a) {
@@ -126,9 +148,11 @@ function tick() {
       state.agents = new Map(s.agents.map((a) => [a.interface, a]));
       state.series = s.series; state.thresholds = s.thresholds; state.dayStart = s.day_start;
       state.alerts = new Map((s.alerts || []).map((a) => [a.id, a]));
+      ratings.clear(); (s.ratings || []).forEach((r) => ratings.set(r.queue, r));
       renderQueues(); renderAgents(); renderChart(); renderSurge(s.surge); renderAlerts();
     },
     queue(q) { state.queues.set(q.queue, q); renderQueues(); },
+    ratings(r) { ratings.set(r.queue, r); renderQueues(); },
     agent(a) { state.agents.set(a.interface, a); renderAgents(); },
     point(p) {
       const last = state.series[state.series.length - 1];
