@@ -32,6 +32,7 @@
     ├── QueueLogMismatch       queue_log.mismatch    the daemon's counts disagree with queue_log's
     ├── UserError              users.invalid         bad user name, role or password (CLI)
     ├── ReportRangeError       report.invalid_range  a report's --from/--to not a date, or out of order
+    ├── LedgerError            ledger.invalid        a manual entry or reversal refused
     ├── RecordingError         logged by the recordings jobs, never fatal
     │   ├── RecordingMissing   recordings.missing    retention found the file already gone
     │   ├── RecordingUndeletable recordings.undeletable the file could not be deleted (retried)
@@ -44,6 +45,7 @@
         ├── ServerStopped      web.server_stopped    the web server ended without being told to
         ├── NotFound           web.not_found         404
         ├── RatedByCaller      web.rated_by_caller   409: the caller's own survey rating is not overwritten
+        ├── TicketRefused      ticket.refused        409: a complaint closed too early, a verdict changed
         ├── RecordingGone      web.recording_gone    410: the recording was deleted after its retention
         └── InvalidInput       web.invalid_input     422: a field out of its allowed values
 """
@@ -196,6 +198,10 @@ class ReportRangeError(CallcenterError):
     error_id = "report.invalid_range"
 
 
+class LedgerError(CallcenterError):
+    error_id = "ledger.invalid"
+
+
 class RecordingError(CallcenterError):
     error_id = "recordings.error"
 
@@ -254,6 +260,14 @@ class RatedByCaller(WebError):
     """The caller rated the call in the survey: nobody changes what the caller said."""
 
     error_id = "web.rated_by_caller"
+    status = 409
+
+
+class TicketRefused(WebError):
+    """A ticket's edit the workflow refuses: a complaint closed before its follow-up
+    call succeeded (and not marked unfounded), a final verdict changed."""
+
+    error_id = "ticket.refused"
     status = 409
 
 

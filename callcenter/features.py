@@ -8,7 +8,9 @@ from callcenter import (
     agi,
     alerts,
     callbacks,
+    complaints,
     inbound,
+    ledger,
     outages,
     recordings,
     recovery,
@@ -27,6 +29,8 @@ FEATURES: tuple[Feature, ...] = (
     inbound.FEATURE,
     recovery.FEATURE,  # after inbound: its backfill follows the QueueStatus resync
     tickets.FEATURE,
+    complaints.FEATURE,  # after tickets, whose edits it judges
+    ledger.FEATURE,
     reports.FEATURE,  # after inbound and recovery, whose outcomes it sums
     callbacks.FEATURE,
     agi.FEATURE,  # after tickets and callbacks: its scripts use both

@@ -71,8 +71,10 @@ _TERMS = (
          "Occupancy", "Handle time (talk + wrap-up) ÷ (handle time + time available) × 100."),
     Term("ratings", "评价数", "该坐席受理的工单在期间内得到的满意度评价数。", "Ratings",
          "Satisfaction ratings given in the period to tickets the agent owns."),
-    Term("complaints", "投诉数", "期间内确认针对该坐席的投诉数（投诉跟踪上线前为 0）。", "Complaints",
-         "Confirmed complaints about the agent in the period (0 until complaints are tracked)."),
+    Term("complaints", "投诉数", "期间内受理、经主管确认（非无理投诉）针对该坐席的投诉数；"
+         "当月达到阈值（默认 3 次）的坐席被标记并告警。", "Complaints",
+         "Confirmed complaints about the agent received in the period (a supervisor's verdict; "
+         "unfounded ones excluded); an agent at the month's threshold (3) is flagged and alerted."),
     Term("points", "积分", "期间内积分台账之和（奖惩）。", "Points",
          "The agent's points ledger summed over the period (rewards and penalties)."),
 )

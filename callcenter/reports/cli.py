@@ -14,7 +14,7 @@ from callcenter.domain.kpi_glossary import glossary
 from callcenter.domain.kpi_periods import INTERVALS, parse_moment, periods
 from callcenter.errors import ReportRangeError
 from callcenter.inbound.settings import RulesSettings
-from callcenter.reports import service
+from callcenter.reports import ledger_cli, service
 from callcenter.reports.settings import ReportSettings
 
 
@@ -32,10 +32,13 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                           help="only this queue" if what == "queues"
                           else "only this agent (member interface)")
     sub.add_parser("glossary", help="what every figure means (中文 / English)")
+    ledger_cli.add_parsers(sub)
 
 
 def _run(args: argparse.Namespace, ctx: CliContext) -> Any:
     settings = ctx.config.get(ReportSettings)
+    if args.what in ledger_cli.WHAT:
+        return ledger_cli.run(args, ctx)
     if args.what == "glossary":
         ring = ctx.config.get(RulesSettings)
         return [{"column": t.column, "zh": t.zh, "zh_definition": t.zh_definition, "en": t.en,
@@ -61,4 +64,5 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> Any:
                                 with_interval=with_interval)
 
 
-COMMANDS = (Command("report", "supervisors' reports: KPIs per queue and agent", _arguments, _run),)
+COMMANDS = (Command("report", "supervisors' reports: KPIs per queue and agent, complaints, "
+                    "the ledger and the bonus", _arguments, _run),)

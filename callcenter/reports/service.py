@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from callcenter.complaints.service import confirmed_per_agent
 from callcenter.domain.kpi import (
     AGENT_FIGURES,
     MAXIMA,
@@ -128,13 +129,14 @@ def queue_report(engine: Engine, periods: Sequence[Period], rules: KpiRules, *,
 def agent_report(engine: Engine, periods: Sequence[Period], *, agent: str | None, iso: Any,
                  with_interval: bool) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    extras: dict[Period, tuple[dict[str, int], dict[str, int]]] = {}
+    extras: dict[Period, tuple[dict[str, int], dict[str, int], dict[str, int]]] = {}
     for s in agent_sums(engine, periods, agent):
         if s.period not in extras:
-            extras[s.period] = ledger(engine, s.period)
-        ratings, points = extras[s.period]
-        # Complaints are not tracked yet (issue 12's complaint workflow): 0.
+            extras[s.period] = (*ledger(engine, s.period),
+                                confirmed_per_agent(engine, s.period.start, s.period.end))
+        ratings, points, complaints = extras[s.period]
+        # Complaints: confirmed ones about the agent that came in within the period.
         values = agent_row(s.label or s.name, s.name, s.figures, ratings=ratings.get(s.name, 0),
-                           complaints=0, points=points.get(s.name, 0))
+                           complaints=complaints.get(s.name, 0), points=points.get(s.name, 0))
         rows.append(_row(values, s.period if with_interval else None, iso))
     return rows

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from callcenter.store.complaint_columns import ComplaintColumns, LedgerAudit
+
 
 class Base(DeclarativeBase):
     pass
@@ -94,12 +96,16 @@ class Violation(Base):
     settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
-class PointsEntry(Base):
-    """The agent's points ledger (奖惩): one row per scored fact."""
+class PointsEntry(LedgerAudit, Base):
+    """The agent's points ledger (奖惩): one row per scored fact, never edited (a wrong
+    one is undone by a reversing entry)."""
 
     __tablename__ = "points_ledger"
-    # A ticket scores once per reason (the caller's survey rating): the database keeps it.
-    __table_args__ = (UniqueConstraint("ticket_id", "reason", name="uq_points_ledger_ticket_reason"),)
+    # A ticket scores once per reason (the caller's survey rating, a confirmed complaint),
+    # a periodic award once per agent and period: the database keeps it.
+    __table_args__ = (UniqueConstraint("ticket_id", "reason", name="uq_points_ledger_ticket_reason"),
+                      UniqueConstraint("agent_interface", "reason", "period",
+                                       name="uq_points_ledger_period"))
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     agent_interface: Mapped[str] = mapped_column(String(128), index=True)
     points: Mapped[int] = mapped_column(Integer)
@@ -144,7 +150,7 @@ class QueueSample(Base):
     longest_wait_s: Mapped[float] = mapped_column(Float)
 
 
-class Ticket(Base):
+class Ticket(ComplaintColumns, Base):
     __tablename__ = "tickets"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     linkedid: Mapped[str] = mapped_column(String(64), unique=True)

@@ -10,6 +10,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from callcenter.callbacks import service as campaigns
+from callcenter.complaints import service as complaints
+from callcenter.complaints.service import ComplaintPolicy
 from callcenter.core.core import Core
 from callcenter.domain.phone import normalise
 from callcenter.domain.ticket_rules import Deadline, TicketRules
@@ -37,13 +39,25 @@ class TicketChanges(BaseModel):
     rating: str | None = Field(None, description="satisfied | ordinary | unsatisfied")
     lead_called: bool | None = None
     reviewed: bool | None = None
+    # A complaint (投诉) or praise (表扬): whom or which department it is about.
+    about_agent: str | None = Field(None, description="被投诉人: the agent's member interface "
+                                    "('' for none)")
+    about_name: str | None = Field(None, description="被投诉人 as written (a name, not an agent)")
+    department: str | None = Field(None, description="责任归属: the responsible department")
+    complaint_kind: str | None = Field(None, description="投诉类别, one of [complaints] kinds")
+    praise_kind: str | None = Field(None, description="phone | letter")
+    reply_promised_at: float | None = Field(None, description="回复时间 promised to the caller "
+                                            "(epoch seconds)")
+    verdict: str | None = Field(None, description="supervisors: confirmed | unfounded (无理投诉)")
+    verdict_reason: str | None = Field(None, description="why; required for unfounded")
 
 
 def _shown(ticket: dict[str, Any], session: Session, current: str | None) -> dict[str, Any]:
     return {**ticket, "caller_phone": shown_number(ticket["caller_phone"], session, current)}
 
 
-def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: str) -> APIRouter:
+def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: str,
+           policy: ComplaintPolicy) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["tickets"])
 
     def current(session: Session) -> str | None:
@@ -80,7 +94,9 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
         return _shown(ticket, session, current(session))
 
     @router.patch("/tickets/{ticket_id}", summary="Record or change ticket fields",
-                  responses={403: {"description": "another agent's ticket"}})
+                  responses={403: {"description": "another agent's ticket"},
+                             409: {"description": "a complaint closed before its follow-up "
+                                   "succeeded (or marked unfounded); a final verdict changed"}})
     async def change_ticket(ticket_id: RowId, body: TicketChanges,
                             session: SignedIn) -> dict[str, Any]:
         ticket = await asyncio.to_thread(tickets.get, core.engine, ticket_id)
@@ -91,10 +107,14 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
         changes = tickets.validate(body.model_dump(exclude_none=True), allowed)
         now = core.clock.now()
         updated = await asyncio.to_thread(tickets.update_ticket, core.engine, ticket_id, changes,
-                                          now, rules=rules, deadline=deadline)
+                                          now, rules=rules, deadline=deadline,
+                                          by=session.user.username, complaints=policy)
         rated = tickets.staff_rating_change(ticket, updated)
         if rated is not None:  # the wallboard's rating split
             core.ratings.publish([rated])
+        if "verdict" in changes:  # a third confirmed complaint this month flags the agent now
+            core.alerts.publish(await asyncio.to_thread(
+                complaints.check_flags, core.engine, now, core.tz, policy.rules.flag_threshold))
         # A duty just done (or just started late) shows on the wallboard now, not at the
         # next check.
         core.alerts.publish(await asyncio.to_thread(tickets.check_overdue, core.engine, rules,

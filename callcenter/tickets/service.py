@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,23 +13,37 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.alerts import service as alerts
+from callcenter.complaints.service import ComplaintPolicy, on_edit
+from callcenter.domain import complaints as cp
 from callcenter.domain import ticket_rules as tr
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.phone import normalise
 from callcenter.domain.ratings_today import RatingChanged, rating_change, stored_rating
+from callcenter.domain.text import clean as one_line
 from callcenter.errors import InvalidInput, NotFound, RatedByCaller
 from callcenter.inbound.service import iso
 from callcenter.store import models as m
 from callcenter.store.upsert import insert_for
 
 AGENT_FIELDS = frozenset({"category", "content", "address", "resolution", "priority", "mood",
-                          "status", "customer_name", "dispatched_to"})
-SUPERVISOR_FIELDS = AGENT_FIELDS | {"rating", "lead_called", "reviewed"}
+                          "status", "customer_name", "dispatched_to",
+                          # a complaint or praise: whom it is about, the reply promised
+                          "about_agent", "about_name", "department", "complaint_kind",
+                          "praise_kind", "reply_promised_at"})
+SUPERVISOR_FIELDS = AGENT_FIELDS | {"rating", "lead_called", "reviewed", "verdict",
+                                    "verdict_reason"}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "category": ("", *tr.CATEGORIES), "status": tr.STATUSES, "priority": tr.PRIORITIES,
-    "mood": ("", *tr.MOODS), "rating": tr.RATINGS}
+    "mood": ("", *tr.MOODS), "rating": tr.RATINGS, "praise_kind": ("", *cp.PRAISE_KINDS),
+    "verdict": cp.VERDICTS}
 _MAX_LEN = {"content": 4000, "resolution": 4000, "address": 300, "customer_name": 100,
-            "dispatched_to": 100}
+            "dispatched_to": 100, "about_agent": 128, "about_name": 100, "department": 100,
+            "complaint_kind": 32, "verdict_reason": 500}
+# Short text kept as one clean line (controls and bidi overrides removed, trimmed).
+_ONE_LINE = frozenset({"about_name", "department", "complaint_kind", "verdict_reason"})
+_INTERFACE = re.compile(r"[A-Za-z0-9/@._:+-]{1,128}")
+# Times a person enters (the reply promised to the caller): within 2000-2100.
+_TIME_RANGE = (946684800.0, 4102444800.0)
 # Where a rating came from: the caller's own key in the post-call survey, or the desk.
 BY_CALLER, BY_STAFF = "ivr", "staff"
 
@@ -63,6 +79,11 @@ def ticket_dict(t: Any, customer_name: str = "", recording: Any = None) -> dict[
         "callback_due_at": t.callback_due_at, "lead_called_at": t.lead_called_at,
         "rating": t.rating, "rating_source": t.rating_source, "rated_at": t.rated_at,
         "review_due_at": t.review_due_at, "reviewed_at": t.reviewed_at,
+        "about_agent": t.about_agent, "about_name": t.about_name, "department": t.department,
+        "complaint_kind": t.complaint_kind, "praise_kind": t.praise_kind,
+        "reply_promised_at": t.reply_promised_at, "investigation_due_at": t.investigation_due_at,
+        "resolved_at": t.resolved_at, "verdict": t.verdict, "verdict_reason": t.verdict_reason,
+        "verdict_by": t.verdict_by, "verdict_at": t.verdict_at,
         # Played through the recordings feature's route, never by its path.
         "recording_url": (f"/api/tickets/{t.id}/recording"
                           if path is not None and deleted_at is None else None),
@@ -131,6 +152,25 @@ def _clocks(t: Any) -> tr.TicketClocks:
         rated_at=t.rated_at, review_due_at=t.review_due_at, reviewed_at=t.reviewed_at)
 
 
+def _checked(key: str, value: Any) -> Any:
+    """One field's value as stored, or InvalidInput."""
+    if key in _ONE_LINE:
+        value = one_line(str(value), 4 * _MAX_LEN[key])
+    if key == "about_agent":
+        if value and not _INTERFACE.fullmatch(str(value)):
+            raise InvalidInput("about_agent must be a member interface, like PJSIP/1001")
+        value = value or None  # "": about nobody (a department)
+    if key == "reply_promised_at" and not (
+            isinstance(value, int | float) and math.isfinite(value)
+            and _TIME_RANGE[0] <= value <= _TIME_RANGE[1]):
+        raise InvalidInput("reply_promised_at must be a time (epoch seconds)")
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise InvalidInput(f"{key} must be one of {', '.join(_CHOICES[key])}")
+    if key in _MAX_LEN and value is not None and len(str(value)) > _MAX_LEN[key]:
+        raise InvalidInput(f"{key} is longer than {_MAX_LEN[key]} characters")
+    return value
+
+
 def validate(changes: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for key, value in changes.items():
@@ -138,17 +178,16 @@ def validate(changes: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]
             continue
         if key not in allowed:
             raise InvalidInput(f"{key} cannot be changed here")
-        if key in _CHOICES and value not in _CHOICES[key]:
-            raise InvalidInput(f"{key} must be one of {', '.join(_CHOICES[key])}")
-        if key in _MAX_LEN and len(str(value)) > _MAX_LEN[key]:
-            raise InvalidInput(f"{key} is longer than {_MAX_LEN[key]} characters")
-        clean[key] = value
+        clean[key] = _checked(key, value)
     return clean
 
 
 def update_ticket(engine: Engine, ticket_id: int, changes: dict[str, Any], now: float, *,
-                  rules: tr.TicketRules, deadline: tr.Deadline) -> dict[str, Any]:
-    """Apply validated changes; start the workflow clocks they imply."""
+                  rules: tr.TicketRules, deadline: tr.Deadline, by: str = "",
+                  complaints: ComplaintPolicy | None = None) -> dict[str, Any]:
+    """Apply validated changes; start the workflow clocks they imply; a complaint's or
+    praise's consequences (follow-up, ledger, verdict) in the same transaction, or
+    its refusal (TicketRefused) with nothing changed."""
     with engine.begin() as conn:
         row = conn.execute(select(m.Ticket).where(m.Ticket.id == ticket_id)).one_or_none()
         if row is None:
@@ -168,6 +207,8 @@ def update_ticket(engine: Engine, ticket_id: int, changes: dict[str, Any], now: 
         after = replace(before, **{k: v for k, v in values.items()
                                    if k in tr.TicketClocks.__slots__})
         values.update(tr.clocks_started(before, after, rules, deadline, now))
+        values.update(on_edit(conn, row, values, now, by=by, deadline=deadline,
+                              policy=complaints or ComplaintPolicy()))
         values["updated_at"] = now
         conn.execute(update(m.Ticket).where(m.Ticket.id == ticket_id).values(**values))
         if "customer_name" in changes:

@@ -8,10 +8,14 @@ from collections.abc import Sequence
 import structlog
 
 from callcenter.callbacks.settings import CallbacksSection, callback_settings
+from callcenter.complaints.service import ComplaintPolicy
+from callcenter.complaints.settings import ComplaintSettings
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Job
+from callcenter.core.settings import CenterSettings
 from callcenter.domain import outcomes as oc
 from callcenter.domain.calendar import deadline_for
+from callcenter.ledger.settings import LedgerSettings
 from callcenter.tickets import http, jobs
 from callcenter.tickets.settings import TicketSettings
 
@@ -39,9 +43,12 @@ def wire(core: Core) -> Contribution:
         return deadline_for(rule, start, core.tz, calendar)
 
     callback_queue = core.config.get(CallbacksSection).callback_queue
+    policy = ComplaintPolicy(core.config.get(ComplaintSettings).rules,
+                             core.config.get(LedgerSettings).rules,
+                             core.config.get(CenterSettings).phones)
     return Contribution(
         outcome_sinks=[_log],
         jobs=[Job("tickets", settings.check_interval_s, lambda: jobs.check_overdue(core, rules))],
-        routers=[http.routes(core, rules, deadline, callback_queue)])
+        routers=[http.routes(core, rules, deadline, callback_queue, policy)])
 
 
