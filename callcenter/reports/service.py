@@ -138,3 +138,13 @@ def agent_report(engine: Engine, periods: Sequence[Period], *, agent: str | None
                            complaints=0, points=points.get(s.name, 0))
         rows.append(_row(values, s.period if with_interval else None, iso))
     return rows
+
+
+def names(engine: Engine) -> tuple[list[str], list[tuple[str, str]]]:
+    """Every queue and agent (interface, latest name) figures were kept for."""
+    q, a = sm.StatQueueInterval, sm.StatAgentInterval
+    with engine.connect() as conn:
+        queues = [row[0] for row in conn.execute(select(q.queue).distinct().order_by(q.queue))]
+        agents = [(row[0], str(row[1] or row[0])) for row in conn.execute(
+            select(a.interface, func.max(a.name)).group_by(a.interface).order_by(a.interface))]
+    return queues, agents

@@ -10,7 +10,7 @@ from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Job
 from callcenter.domain import outcomes as oc
 from callcenter.domain.kpi_intervals import IntervalAggregator
-from callcenter.reports import jobs
+from callcenter.reports import http, jobs
 from callcenter.reports.settings import ReportSettings
 
 PRUNE_EVERY_S = 3600.0
@@ -25,7 +25,7 @@ def wire(core: Core) -> Contribution:
         core.outcomes.publish(aggregator.feed(outcomes))
 
     kept_s = settings.keys_kept_days * 86400.0
-    return Contribution(outcome_sinks=[figures], jobs=[
+    return Contribution(outcome_sinks=[figures], routers=[http.routes(core, settings.rules)], jobs=[
         Job("report-intervals", settings.close_interval_s,
             lambda: jobs.close_intervals(core, aggregator)),
         Job("report-keys", PRUNE_EVERY_S, lambda: jobs.prune_keys(core, kept_s)),
