@@ -102,3 +102,11 @@ def filters(engine: Engine) -> dict[str, list[dict[str, str]]]:
     queues, agents = service.names(engine)
     return {"queues": [{"name": q} for q in queues],
             "agents": [{"interface": i, "name": n} for i, n in agents]}
+
+
+def totals(engine: Engine, req: ReportRequest, rules: kpi.KpiRules,
+           tz: ZoneInfo) -> dict[str, Any]:
+    """The queue row over every queue chosen (ratios of the sums, not of the rows)."""
+    summed = kpi.total(s.figures for s in service.queue_sums(engine, req.periods(tz), req.queue))
+    row = kpi.queue_row(req.queue or "*", summed, rules)
+    return {k: getattr(row, k) for k in kpi.QUEUE_COLUMNS}
