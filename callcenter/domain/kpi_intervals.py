@@ -6,7 +6,8 @@ Where each figure lands (intervals are UTC-aligned, `interval_s` long):
 * a caller's queue figures in the interval they *joined* the queue, added when they
   leave it (answered, abandoned, or an exit queue_log tells: `QueueExited`);
 * an agent's answered call and talk time in the interval the call was *answered*,
-  added when it ends; its wrap-up time, like every state's time, split exactly
+  added when it ends; its wrap-up time (to the agent, and to the queue the call
+  was answered in), like every state's time, split exactly
   over the intervals it spans (a pause from 23:50 to 00:10 puts 10 minutes in each
   day); missed rings and violations where they happened.
 
@@ -145,6 +146,11 @@ class IntervalAggregator:
 
     def _answered(self, o: oc.CallAnswered, out: list[oc.FiguresAdded]) -> None:
         _remember(self._answers, (o.agent.interface, o.uniqueid), o.at)
+        agent = self._agents.get(o.agent.interface)
+        if agent is not None:
+            # The wrap-up that follows this call is this queue's: known now, as
+            # AgentComplete may come only after the wrap-up has begun or even ended.
+            agent.last_queue = o.queue
         if (o.queue, o.uniqueid) in self._left and (o.queue, o.uniqueid) not in self._joined:
             return  # the same stay connected again (a transfer): counted once
         joined = self._joined_at(o.queue, o.uniqueid, o.at - o.hold_s)
@@ -199,7 +205,7 @@ class IntervalAggregator:
         start = self._start(answered_at) if left is None else left.start
         out.append(self._queue(key, start, o.queue, {"handled": 1.0, "talk_s": o.talk_s}))
         agent = self._agents.get(o.agent.interface)
-        if agent is not None:
+        if agent is not None and not agent.last_queue:  # a call whose answer we missed
             agent.last_queue = o.queue
 
     def _state(self, o: oc.AgentStateChanged, out: list[oc.FiguresAdded]) -> None:

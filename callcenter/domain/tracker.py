@@ -269,9 +269,16 @@ class Tracker(LiveView):
                 del self._members[queue]
 
     def _end_call(self, agent: AgentView) -> None:
-        """The agent is off its call: after-call work starts."""
+        """The agent is off its call: after-call work starts, as long as Asterisk keeps
+        the member from the next call (the member's own wrapuptime, else the queue's,
+        which [rules] wrapup_s mirrors: queues.conf's is not on AMI)."""
+        call = self.calls.current(agent.interface)
+        membership = agent.memberships.get(call.queue) if call is not None else None
+        wrapup_s = self.rules.wrapup_s
+        if membership is not None and membership.wrapup_s is not None:
+            wrapup_s = membership.wrapup_s
         self.calls.release(agent.interface, self.clock.now())
-        agent.wrapup_until = self.clock.now() + self.rules.wrapup_s
+        agent.wrapup_until = self.clock.now() + wrapup_s
         self._new_deadline(agent.wrapup_until)
 
     def _report(self, agent: AgentView, out: list[Outcome]) -> None:
@@ -379,7 +386,7 @@ class Tracker(LiveView):
         agent = self._agent(event.interface, event.member_name)
         self._queue(event.queue)
         self._join(agent, event.queue, Membership(event.paused, event.paused_reason,
-                                                  event.device_status))
+                                                  event.device_status, event.wrapup_s))
         if (self.calls.current(agent.interface) is not None and not event.in_call
                 and event.device_status not in DEVICE_BUSY):
             # The member's device is free (e.g. it transferred the caller away): the

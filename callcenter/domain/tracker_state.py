@@ -44,6 +44,9 @@ class Membership:
     paused: bool = False
     paused_reason: str = ""
     device_status: int = 1
+    # The member's own wrap-up time, when Asterisk reports one (a member's
+    # `wrapuptime` overrides the queue's); None: the queue's, [rules] wrapup_s.
+    wrapup_s: float | None = None
 
 
 @dataclass(slots=True)

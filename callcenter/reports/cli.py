@@ -1,20 +1,20 @@
-"""`callcenter report queues|agents --from --to [--interval] [--queue|--agent] [--json]`
-and `callcenter report glossary`: the interval figures rolled up in the center's zone,
-with the columns the issue fixes (scripts rely on them)."""
+"""`callcenter report queues|agents --from --to [--interval] [--queue|--agent] [--json]
+[--format csv|xlsx --output FILE]` and `callcenter report glossary`: the interval
+figures rolled up in the center's zone, with the columns the issue fixes (scripts rely
+on them) — the same rows and columns as the reports page and its exports."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from callcenter.cli.context import CliContext
 from callcenter.core.feature import Command
-from callcenter.domain.kpi_glossary import glossary
-from callcenter.domain.kpi_periods import INTERVALS, parse_moment, periods
+from callcenter.domain.kpi_periods import INTERVALS
 from callcenter.errors import ReportRangeError
 from callcenter.inbound.settings import RulesSettings
-from callcenter.reports import ledger_cli, service
+from callcenter.reports import export, ledger_cli, tables
 from callcenter.reports.settings import ReportSettings
 
 
@@ -31,6 +31,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         each.add_argument("--queue" if what == "queues" else "--agent", dest="only",
                           help="only this queue" if what == "queues"
                           else "only this agent (member interface)")
+        each.add_argument("--format", dest="fmt", choices=tuple(export.FORMATS),
+                          help="write the table to --output as CSV or .xlsx (with the glossary)")
+        each.add_argument("--output", type=Path, help="the file --format writes")
     sub.add_parser("glossary", help="what every figure means (中文 / English)")
     ledger_cli.add_parsers(sub)
 
@@ -39,29 +42,24 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> Any:
     settings = ctx.config.get(ReportSettings)
     if args.what in ledger_cli.WHAT:
         return ledger_cli.run(args, ctx)
+    ring = ctx.config.get(RulesSettings)
+    terms = tables.terms(settings.rules, ring.ring_cadence_s * ring.max_rings)
     if args.what == "glossary":
-        ring = ctx.config.get(RulesSettings)
         return [{"column": t.column, "zh": t.zh, "zh_definition": t.zh_definition, "en": t.en,
-                 "en_definition": t.en_definition}
-                for t in glossary(settings.rules, ring.ring_cadence_s * ring.max_rings)]
-    try:
-        start = parse_moment(args.start, ctx.tz, end=False)
-        end = parse_moment(args.end, ctx.tz, end=True)
-    except ValueError as exc:
-        raise ReportRangeError(f"--from/--to: {exc}") from None
-    if end <= start:
-        raise ReportRangeError("--to must come after --from")
-    chosen = periods(start, end, args.interval, ctx.tz)
-
-    def iso(at: float) -> str:
-        return datetime.fromtimestamp(at, ctx.tz).isoformat(timespec="minutes")
-
-    with_interval = args.interval is not None
+                 "en_definition": t.en_definition} for t in terms]
+    if (args.fmt is None) != (args.output is None):
+        raise ReportRangeError("--format and --output go together")
+    only = {"queue" if args.what == "queues" else "agent": args.only}
+    req = tables.ReportRequest.parse(args.start, args.end, args.interval, ctx.tz, **only)
     if args.what == "queues":
-        return service.queue_report(ctx.engine, chosen, settings.rules, queue=args.only,
-                                    iso=iso, with_interval=with_interval)
-    return service.agent_report(ctx.engine, chosen, agent=args.only, iso=iso,
-                                with_interval=with_interval)
+        rows = tables.queue_table(ctx.engine, req, settings.rules, ctx.tz)
+    else:
+        rows = tables.agent_table(ctx.engine, req, ctx.tz)
+    if args.fmt is None:
+        return rows
+    columns = tables.columns(args.what, req.interval is not None)
+    args.output.write_bytes(export.export(args.fmt, args.what, columns, rows, terms))
+    return {"written": str(args.output), "format": args.fmt, "rows": len(rows)}
 
 
 COMMANDS = (Command("report", "supervisors' reports: KPIs per queue and agent, complaints, "

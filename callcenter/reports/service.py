@@ -24,6 +24,7 @@ from callcenter.domain.kpi_periods import Period
 from callcenter.store import models as m
 from callcenter.store import stat_models as sm
 from callcenter.store.stats import prune_keys
+from callcenter.store.upsert import insert_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +141,21 @@ def agent_report(engine: Engine, periods: Sequence[Period], *, agent: str | None
                            complaints=complaints.get(s.name, 0), points=points.get(s.name, 0))
         rows.append(_row(values, s.period if with_interval else None, iso))
     return rows
+
+
+def names(engine: Engine) -> tuple[list[str], list[tuple[str, str]]]:
+    """Every queue and agent (interface, latest name) figures were kept for."""
+    q, a = sm.StatQueueInterval, sm.StatAgentInterval
+    with engine.connect() as conn:
+        queues = [row[0] for row in conn.execute(select(q.queue).distinct().order_by(q.queue))]
+        agents = [(row[0], str(row[1] or row[0])) for row in conn.execute(
+            select(a.interface, func.max(a.name)).group_by(a.interface).order_by(a.interface))]
+    return queues, agents
+
+
+def claim_close(engine: Engine, key: str, now: float) -> bool:
+    """True once per key: the close is ours to send (claimed before it is sent)."""
+    with engine.begin() as conn:
+        claimed = conn.execute(insert_for(conn, sm.ReportClose).values(key=key, sent_at=now)
+                               .on_conflict_do_nothing().returning(sm.ReportClose.key)).first()
+    return claimed is not None

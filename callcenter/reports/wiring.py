@@ -10,8 +10,10 @@ from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Job
 from callcenter.domain import outcomes as oc
 from callcenter.domain.kpi_intervals import IntervalAggregator
-from callcenter.reports import jobs
+from callcenter.reports import http, jobs
 from callcenter.reports.settings import ReportSettings
+from callcenter.webhooks.dispatcher import WebhookDispatcher
+from callcenter.webhooks.settings import WebhooksSection, webhook_settings
 
 PRUNE_EVERY_S = 3600.0
 
@@ -25,8 +27,20 @@ def wire(core: Core) -> Contribution:
         core.outcomes.publish(aggregator.feed(outcomes))
 
     kept_s = settings.keys_kept_days * 86400.0
-    return Contribution(outcome_sinks=[figures], jobs=[
+    scheduled = [
         Job("report-intervals", settings.close_interval_s,
             lambda: jobs.close_intervals(core, aggregator)),
         Job("report-keys", PRUNE_EVERY_S, lambda: jobs.prune_keys(core, kept_s)),
-    ])
+    ]
+    hooks = webhook_settings(core.config.get(WebhooksSection), core.tz)
+    if not (settings.close_enabled and hooks.targets):
+        return Contribution(outcome_sinks=[figures], routers=[http.routes(core, settings.rules)],
+                            jobs=scheduled)
+    # The closes go through a dispatcher of their own to the same targets (a message or
+    # two a day): each target on its own queue, retried, never blocking the loop.
+    dispatcher = WebhookDispatcher(hooks)
+    scheduled.append(Job("report-close", settings.close_check_interval_s,
+                         lambda: jobs.send_closes(core.engine, core.clock, core.tz, settings,
+                                                  dispatcher.submit)))
+    return Contribution(outcome_sinks=[figures], routers=[http.routes(core, settings.rules)],
+                        jobs=scheduled, on_start=[dispatcher.start], on_stop=[dispatcher.close])

@@ -74,3 +74,12 @@ class StatKey(Base):
 
 SCOPES: dict[str, type[Base]] = {"queue": StatQueueInterval, "agent": StatAgentInterval,
                                  "pause": StatAgentPause}
+
+
+class ReportClose(Base):
+    """A daily close or monthly report sent (its key: `daily:2026-10-31`), claimed
+    before it is sent, so a restart never sends it twice."""
+
+    __tablename__ = "report_closes"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sent_at: Mapped[float] = mapped_column(Float)

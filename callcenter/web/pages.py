@@ -16,10 +16,11 @@ PAGES = ("login", "wallboard", "desk", "tickets", "manage")
 router = APIRouter(include_in_schema=False)
 
 
-def _page(name: str, request: Request) -> HTMLResponse:
+def page(name: str, request: Request, status: int = 200) -> HTMLResponse:
+    """A static page in the language chosen (features serve their own pages with it)."""
     lang = language(request, context(request).settings.default_language)
     html = (STATIC_DIR / f"{name}.html").read_text(encoding="utf-8").replace("{{lang}}", lang)
-    response = HTMLResponse(html)
+    response = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in ("zh-CN", "en"):
         response.set_cookie("cc_lang", lang, samesite="strict", path="/", max_age=365 * 86400)
     return response
@@ -29,21 +30,21 @@ def _page(name: str, request: Request) -> HTMLResponse:
 async def home(request: Request) -> Response:
     if not request.cookies.get(SESSION_COOKIE):
         return RedirectResponse("/login", status_code=303)
-    return _page("home", request)
+    return page("home", request)
 
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
-    response = _page("login", request)
+    response = page("login", request)
     issue_login_csrf(response, context(request).settings.secure_cookies)
     return response
 
 
 def _register(name: str) -> None:
-    async def page(request: Request) -> Response:
-        return _page(name, request)
+    async def serve(request: Request) -> Response:
+        return page(name, request)
 
-    router.add_api_route(f"/{name}", page, methods=["GET"])
+    router.add_api_route(f"/{name}", serve, methods=["GET"])
 
 
 for _name in PAGES[1:]:

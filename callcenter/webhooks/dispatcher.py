@@ -1,4 +1,4 @@
-"""Sends alert transitions to the configured webhooks.
+"""Sends alert transitions (and notices: a report's summary) to the configured webhooks.
 
 One bounded queue and one worker task per target: a slow, failing or rate-limited
 robot only ever delays its own messages, never another target or the event loop.
@@ -18,11 +18,27 @@ import httpx
 import structlog
 
 from callcenter.domain.alerts import NOTIFIED_CHANGES, AlertTransition
-from callcenter.webhooks.payloads import dingtalk_body, dingtalk_signed_url, json_body, wecom_body
+from callcenter.domain.notice import Notice
+from callcenter.webhooks.payloads import (
+    dingtalk_body,
+    dingtalk_signed_url,
+    json_body,
+    notice_bodies,
+    wecom_body,
+)
 from callcenter.webhooks.ratelimit import RateLimiter
 from callcenter.webhooks.settings import WebhookSettings, WebhookTarget
 
 log = structlog.get_logger("callcenter.webhooks")
+
+Message = AlertTransition | Notice
+
+
+def _about(t: Message) -> dict[str, object]:
+    """What a log line says about a message (never a URL or secret)."""
+    if isinstance(t, Notice):
+        return {"notice": t.key, "kind": t.kind}
+    return {"alert_id": t.alert_id, "kind": t.kind, "change": str(t.change)}
 
 
 class WebhookDispatcher:
@@ -34,7 +50,7 @@ class WebhookDispatcher:
         self._client = client
         self._owns_client = client is None
         self._clock = clock  # wall clock: DingTalk checks the signed timestamp against its own
-        self._queues: dict[str, asyncio.Queue[AlertTransition]] = {
+        self._queues: dict[str, asyncio.Queue[Message]] = {
             t.name: asyncio.Queue(settings.queue_max) for t in settings.targets}
         # Monotonic, not the wall clock: an NTP step must not open or stall the window.
         self.limiters: dict[str, RateLimiter] = {
@@ -55,10 +71,11 @@ class WebhookDispatcher:
             self._tasks[target.name] = asyncio.create_task(
                 self._worker(target, self._client), name=f"webhook:{target.name}")
 
-    def submit(self, t: AlertTransition) -> None:
-        """Queue a transition for every target; never blocks and never raises."""
+    def submit(self, t: Message) -> None:
+        """Queue a transition (or a notice) for every target; never blocks and never raises."""
         try:
-            if self._closed or t.change not in NOTIFIED_CHANGES:
+            if self._closed or (isinstance(t, AlertTransition)
+                                and t.change not in NOTIFIED_CHANGES):
                 return
             for name, queue in self._queues.items():
                 try:
@@ -66,8 +83,8 @@ class WebhookDispatcher:
                 except asyncio.QueueFull:
                     # Dropping beats blocking the caller (the alert code) or growing without bound.
                     self.dropped[name] += 1
-                    log.warning("webhook.queue_full", alert_id=t.alert_id, target=name, kind=t.kind,
-                                change=str(t.change), queue_max=queue.maxsize)
+                    log.warning("webhook.queue_full", target=name, queue_max=queue.maxsize,
+                                **_about(t))
         except Exception:  # a webhook problem must never break the alert code that called us
             log.exception("webhook.submit_failed", alert_id=getattr(t, "alert_id", None))
 
@@ -98,19 +115,21 @@ class WebhookDispatcher:
                 await self._deliver(target, client, t)
             except Exception:  # a bug in one message must not stop this target's worker
                 self.failed[target.name] += 1
-                log.exception("webhook.delivery_crashed", alert_id=t.alert_id, target=target.name,
-                              kind=t.kind, change=str(t.change))
+                log.exception("webhook.delivery_crashed", target=target.name, **_about(t))
             finally:
                 queue.task_done()
 
-    def _body(self, target: WebhookTarget, t: AlertTransition) -> dict[str, Any]:
+    def _body(self, target: WebhookTarget, t: Message) -> dict[str, Any]:
+        if isinstance(t, Notice):
+            wecom, dingtalk, plain = notice_bodies(t)
+            return wecom if target.kind == "wecom" else dingtalk if target.kind == "dingtalk" else plain
         if target.kind == "wecom":
             return wecom_body(t, self.settings.timezone)
         if target.kind == "dingtalk":
             return dingtalk_body(t, self.settings.timezone)
         return json_body(t)
 
-    async def _deliver(self, target: WebhookTarget, client: httpx.AsyncClient, t: AlertTransition) -> None:
+    async def _deliver(self, target: WebhookTarget, client: httpx.AsyncClient, t: Message) -> None:
         body = self._body(target, t)
         limiter = self.limiters[target.name]
         backoff = self.settings.backoff_initial_s
@@ -127,19 +146,18 @@ class WebhookDispatcher:
             error = await self._attempt(target, client, body)
             if not error:
                 self.sent[target.name] += 1
-                log.info("webhook.delivered", alert_id=t.alert_id, target=target.name,
-                         change=str(t.change), attempts=attempt + 1)
+                log.info("webhook.delivered", target=target.name, attempts=attempt + 1,
+                         **_about(t))
                 return
             if attempt < retries:
                 delay = backoff * (1.0 + 0.1 * random.random())  # noqa: S311 - jitter, not crypto
-                log.warning("webhook.attempt_failed", alert_id=t.alert_id, target=target.name,
-                            kind=t.kind, change=str(t.change), attempt=attempt + 1, error=error,
-                            retry_in_s=round(delay, 3))
+                log.warning("webhook.attempt_failed", target=target.name, attempt=attempt + 1,
+                            error=error, retry_in_s=round(delay, 3), **_about(t))
                 await asyncio.sleep(delay)
                 backoff = min(backoff * 2, self.settings.backoff_max_s)
         self.failed[target.name] += 1
-        log.error("webhook.gave_up", alert_id=t.alert_id, target=target.name, kind=t.kind,
-                  change=str(t.change), attempts=retries + 1, error=error)
+        log.error("webhook.gave_up", target=target.name, attempts=retries + 1, error=error,
+                  **_about(t))
 
     async def _attempt(self, target: WebhookTarget, client: httpx.AsyncClient, body: dict[str, Any]) -> str:
         """One POST; returns "" on success, else a description that is safe to log

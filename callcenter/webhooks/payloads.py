@@ -11,6 +11,7 @@ from urllib.parse import quote_plus, urlsplit
 from zoneinfo import ZoneInfo
 
 from callcenter.domain.alerts import AlertChange, AlertTransition
+from callcenter.domain.notice import Notice
 
 CHANGE_ZH = {AlertChange.RAISED: "已触发", AlertChange.ESCALATED: "已升级",
              AlertChange.CLEARED: "已解除", AlertChange.ACKNOWLEDGED: "已确认"}
@@ -82,3 +83,16 @@ def dingtalk_signed_url(url: str, secret: str, timestamp_ms: int) -> str:
     sign = quote_plus(dingtalk_sign(secret, timestamp_ms))
     separator = "" if url.endswith(("?", "&")) else "&" if urlsplit(url).query else "?"
     return f"{url}{separator}timestamp={timestamp_ms}&sign={sign}"
+
+
+def notice_bodies(n: Notice) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A notice (a report's summary, no alert) as WeCom, DingTalk and JSON bodies."""
+    wecom = "\n".join([f"### {n.title}", *(f"> {line}" for line in n.lines), "",
+                       f"[报表 report]({n.link})"])
+    dingtalk = "\n\n".join([f"### {n.title}", *(f"- {line}" for line in n.lines),
+                             f"[报表 report]({n.link})"])
+    return ({"msgtype": "markdown", "markdown": {"content": _clip(wecom)}},
+            {"msgtype": "markdown", "markdown": {"title": n.title, "text": _clip(dingtalk)}},
+            {"kind": n.kind, "key": n.key, "title": n.title, "lines": list(n.lines),
+             "link": n.link, "at": n.at, "at_iso": datetime.fromtimestamp(n.at, UTC).isoformat(),
+             "figures": n.figures})

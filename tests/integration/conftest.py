@@ -52,7 +52,7 @@ url = "{database_url or f'sqlite:///{workdir}/callcenter.db'}"
 {database_extra}
 
 [rules]
-wrapup_s = 2
+wrapup_s = 5  # as the shipped queues.conf wrapuptime: Asterisk rings nobody meanwhile
 
 [web]
 port = {self.web_port}

@@ -3,12 +3,15 @@ Asterisk 22 test bed (answered fast and late, abandoned before and after the
 short-abandon threshold, a queue timeout, ring-no-answers, pauses with reasons),
 then the daemon's 15-minute figures (`callcenter report ... --interval 15m --json`)
 against the test bed's queue_log, read by a small parser of this test's own: counts
-equal, times within 1 s."""
+equal, times within 1 s.  Wrap-up, which queue_log does not log, is what Asterisk
+applied: the shipped queues.conf's `wrapuptime` after each COMPLETE line, cut short
+by the member's removal."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -17,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from callcenter.testbed.asterisk import TestBed
+from callcenter.testbed.asterisk import DIALPLAN_DIR, TestBed
 from callcenter.testbed.control import Agent, Controller
 from tests.integration.conftest import DaemonProcess
 
@@ -37,6 +40,14 @@ DEAF = Agent("4403", "rep-deaf", answer_after=None)
 BREAK = Agent("4404", "rep-break", answer_after=2)
 
 
+def wrapuptime() -> float:
+    """The wrap-up Asterisk applies: the shipped queues.conf the test bed loaded."""
+    found = re.search(r"^wrapuptime\s*=\s*(\d+)", (DIALPLAN_DIR / "queues.conf").read_text(),
+                      re.MULTILINE)
+    assert found is not None
+    return float(found.group(1))
+
+
 def queue_log_since(path: Path, offset: int) -> list[list[str]]:
     """This test's own reading of queue_log: `time|callid|queue|agent|event|data...`."""
     with path.open("rb") as f:
@@ -52,9 +63,13 @@ def expected(lines: list[list[str]]) -> dict[str, Any]:
     abandons = [float(x[7]) for x in mine if x[4] == "ABANDON"]
     exits = [float(x[7]) for x in mine if x[4] in ("EXITWITHTIMEOUT", "EXITEMPTY")]
     talk: Counter[str] = Counter()
-    for x in mine:
+    wrapup: Counter[str] = Counter()
+    for i, x in enumerate(mine):
         if x[4] in ("COMPLETECALLER", "COMPLETEAGENT"):
             talk[x[3]] += int(x[6])
+            ended = float(x[0])
+            removed = [float(y[0]) for y in mine[i:] if y[4] == "REMOVEMEMBER" and y[3] == x[3]]
+            wrapup[x[3]] += min([wrapuptime(), *(r - ended for r in removed[:1])])
     return {
         "offered": events["ENTERQUEUE"], "answered": events["CONNECT"],
         "abandoned": sum(w >= 5 for w in abandons),
@@ -62,16 +77,18 @@ def expected(lines: list[list[str]]) -> dict[str, Any]:
         "timeouts": events["EXITWITHTIMEOUT"],
         "asa_s": sum(connects) / len(connects),
         "longest_wait_s": max(connects + abandons + exits),
-        "talk_s": dict(talk),
+        "talk_s": dict(talk), "wrapup_s": dict(wrapup),
+        "aht_s": (sum(talk.values()) + sum(wrapup.values())) / events["CONNECT"],
         "missed_rings": dict(Counter(x[3] for x in mine if x[4] == "RINGNOANSWER")),
     }
 
 
-def report(daemon: DaemonProcess, what: str) -> list[dict[str, Any]]:
+def report(daemon: DaemonProcess, what: str, interval: str | None = "15m") -> list[dict[str, Any]]:
     today = date.today()
     rows: list[dict[str, Any]] = json.loads(daemon.cli(
         "report", what, "--from", str(today - timedelta(days=1)), "--to",
-        str(today + timedelta(days=1)), "--interval", "15m", "--json").stdout)
+        str(today + timedelta(days=1)), *(("--interval", interval) if interval else ()),
+        "--json").stdout)
     return rows
 
 
@@ -87,14 +104,14 @@ def summed(rows: list[dict[str, Any]], key: str, name: str) -> dict[str, float]:
 
 
 async def _mix(c: Controller) -> None:
-    """About 75 s of calls, one at a time so each ends as scripted."""
+    """About 85 s of calls, one at a time so each ends as scripted."""
     await c.login(QUEUE, FAST)
     c.call(QUEUE, "13800000001", patience_s=8)  # answered after 2 s
-    await asyncio.sleep(10)
+    await asyncio.sleep(15)  # the whole wrap-up (5 s) before the agent leaves
     await c.logout(QUEUE, FAST)
     await c.login(QUEUE, SLOW)
     c.call(QUEUE, "13800000002", patience_s=20)  # answered after 16 s: late, within T
-    await asyncio.sleep(22)
+    await asyncio.sleep(27)
     await c.logout(QUEUE, SLOW)
     await c.login(QUEUE, DEAF)
     c.call(QUEUE, "13800000003", patience_s=3)  # gives up after 3 s: a short abandon
@@ -165,5 +182,17 @@ async def test_interval_figures_equal_queue_logs(bed: TestBed, tmp_path: Path) -
         assert 9.0 <= breaks["paused_s"] <= 11.0  # 6 s lunch + 4 s training
         assert breaks["logged_in_s"] >= 14.0
         assert summed(agents, "agent", SLOW.name)["violations"] == 1
+        # Wrap-up and AHT as Asterisk applied them (queues.conf's wrapuptime, 5 s).
+        assert set(want["wrapup_s"]) == {FAST.name, SLOW.name}
+        for name, wrapup in want["wrapup_s"].items():
+            assert wrapup == wrapuptime(), name  # neither agent left during it
+            assert abs(summed(agents, "agent", name)["wrapup_s"] - wrapup) <= 1.0, name
+        (whole,) = [r for r in report(daemon, "queues", None) if r["queue"] == QUEUE]
+        print("aht:", want["aht_s"], "daemon:", whole["aht_s"])
+        assert abs(whole["aht_s"] - want["aht_s"]) <= 1.0
+        for row in report(daemon, "agents", None):
+            if row["agent"] in want["wrapup_s"]:
+                handle = row["talk_s"] + row["wrapup_s"]
+                assert abs(handle - want["talk_s"][row["agent"]] - wrapuptime()) <= 1.0
     finally:
         assert daemon.stop() == 0

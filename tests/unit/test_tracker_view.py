@@ -96,6 +96,19 @@ def test_completion_drops_the_call_and_starts_wrap_up() -> None:
             if isinstance(o, oc.AgentStateChanged)] == [oc.AgentState.WRAP_UP]
 
 
+def test_wrap_up_lasts_the_members_own_wrapuptime_else_the_rules() -> None:
+    tracker, clock = setup(RingRules(wrapup_s=5.0))
+    tracker.handle(dataclasses.replace(member(AMY), wrapup_s=12.0))  # Asterisk's member value
+    for who, lasts in ((AMY, 12.0), (BEN, 5.0)):
+        answer(tracker, clock, who, call=f"c-{who.name}", leg=f"l-{who.name}")
+        clock.advance(30)
+        tracker.handle(completed(who, call=f"c-{who.name}", leg=f"l-{who.name}"))
+        clock.advance(lasts - 0.1)
+        assert tracker.state_of(tracker.agents[who.interface]) is oc.AgentState.WRAP_UP
+        clock.advance(0.2)
+        assert tracker.state_of(tracker.agents[who.interface]) is oc.AgentState.AVAILABLE
+
+
 def test_another_calls_completion_leaves_the_current_call_alone() -> None:
     tracker, clock = setup()
     answer(tracker, clock, AMY)

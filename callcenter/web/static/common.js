@@ -25,7 +25,10 @@ const CC = {
                                     credentials: "same-origin" });
     if (res.status === 401 && !path.endsWith("/login")) { location.href = "/login"; throw new Error("signed out"); }
     const data = res.status === 204 ? null : await res.json();
-    if (!res.ok) { const err = new Error(data?.detail || res.statusText); err.status = res.status; err.id = data?.error; throw err; }
+    if (!res.ok) {
+      // FastAPI's own 422 lists what was wrong: shown as its text, not [object Object].
+      const detail = typeof data?.detail === "string" ? data.detail : data?.detail && JSON.stringify(data.detail);
+      const err = new Error(detail || res.statusText); err.status = res.status; err.id = data?.error; throw err; }
     return data;
   },
 
@@ -39,7 +42,7 @@ const CC = {
   nav(page) {
     const bar = document.getElementById("nav");
     if (!bar) return;
-    const links = this.me.role === "supervisor" ? ["wallboard", "tickets", "manage"] : ["desk", "tickets"];
+    const links = this.me.role === "supervisor" ? ["wallboard", "tickets", "reports", "manage"] : ["desk", "tickets"];
     const other = this.lang === "zh-CN" ? "en" : "zh-CN";
     bar.replaceChildren(
       el("strong", { class: "brand" }, this.t("app")),
