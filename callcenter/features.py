@@ -9,6 +9,7 @@ from callcenter import (
     alerts,
     callbacks,
     inbound,
+    ops,
     outages,
     recordings,
     recovery,
@@ -35,6 +36,7 @@ FEATURES: tuple[Feature, ...] = (
     alerts.FEATURE,
     webhooks.FEATURE,
     outages.FEATURE,
+    ops.FEATURE,  # /healthz, /readyz, /metrics
     users.FEATURE,
     web.FEATURE,
 )

@@ -15,6 +15,7 @@ from callcenter.agi.settings import AgiSettings, HotlineSettings, SurveySettings
 from callcenter.callbacks.settings import CallbacksSection, callback_settings
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
+from callcenter.core.metrics import Live, counter, gauge, one
 from callcenter.core.settings import CenterSettings
 from callcenter.domain.calendar import deadline_for
 from callcenter.domain.hotline import Promise
@@ -86,6 +87,19 @@ def scripts(core: Core, publish: RatingPublisher | None = None) -> dict[str, Scr
     }
 
 
+def collectors(server: AgiServer) -> list[Live]:
+    return [
+        counter("callcenter_agi_sessions_started", "FastAGI sessions accepted",
+                one(lambda: server.sessions_total)),
+        counter("callcenter_agi_sessions_failed", "FastAGI sessions ended by a timeout, a "
+                "protocol error or a failing script (not hang-ups)", one(lambda: server.failed)),
+        counter("callcenter_agi_sessions_refused", "FastAGI connections refused: max_sessions "
+                "reached", one(lambda: server.refused)),
+        gauge("callcenter_agi_sessions_active", "FastAGI sessions running now",
+              one(lambda: server.active)),
+    ]
+
+
 def wire(core: Core) -> Contribution:
     settings = core.config.get(AgiSettings)
     if not settings.enabled:
@@ -94,4 +108,4 @@ def wire(core: Core) -> Contribution:
     server = AgiServer(settings, scripts(core, publish), health=core.health,
                        phones=core.config.get(CenterSettings).phones)
     return Contribution(tasks=[server.serve], on_start=[publish.on_start],
-                        on_stop=[server.close])
+                        on_stop=[server.close], collectors=collectors(server))

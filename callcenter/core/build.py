@@ -37,7 +37,7 @@ def store_writer(config: Config, health: Health,
         log_level=config.get(LogSettings).level.upper(), on_set_aside=on_set_aside,
         health=health, buffer_max=database.buffer_max, journal_dir=database.journal_path,
         journal_max_bytes=database.journal_max_bytes, retry_max_s=database.retry_max_s,
-        drain_timeout_s=database.drain_timeout_s)
+        drain_timeout_s=database.drain_timeout_s, probe_interval_s=database.probe_interval_s)
 
 
 def build_core(config: Config, clock: Clock, health: Health, writer: StoreWriter, *,
@@ -73,3 +73,5 @@ def connect(core: Core, part: Contribution) -> None:
         core.ratings.subscribe(rater)
     for router in part.routers:
         core.app.include_router(router)
+    for collector in part.collectors:
+        core.metrics.register(collector)

@@ -33,6 +33,7 @@ class DatabaseSettings:
     journal_dir: str = ""  # "": next to the SQLite file (<name>.journal/), else DEFAULT_JOURNAL_DIR
     journal_max_bytes: int = setting(1 << 30, positive)  # health says so past this
     retry_max_s: float = setting(5.0, positive)  # back-off cap while the database is away
+    probe_interval_s: float = setting(5.0, positive)  # idle: is the database still there?
     # A stop writes what is waiting for at most this long (keep it below the unit's
     # TimeoutStopSec); what is left then stays in the journal for the next start.
     drain_timeout_s: float = setting(20.0, positive)
