@@ -61,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"callcenter: configuration error: {exc} [{exc.error_id}]", file=sys.stderr)
         return 2
-    logs.configure(config.get(LogSettings).level.upper())
+    log_settings = config.get(LogSettings)
+    logs.configure(log_settings.level.upper(), log_settings.prefixed)
     try:
         if args.command == "run":
             return _run(config)

@@ -83,3 +83,12 @@ def _level(value: Any) -> str | None:
 class LogSettings:
     SECTION: ClassVar[str] = "log"
     level: str = setting("INFO", _level)
+    # Each line's syslog priority as a `<N>` prefix, for journald: "auto" (when stdout
+    # is journald's stream), "yes", "no".
+    priority_prefix: str = setting("auto", one_of("auto", "yes", "no"))
+
+    @property
+    def prefixed(self) -> bool:
+        from callcenter.logs import journald_prefix  # noqa: PLC0415 - structlog, only if asked
+
+        return journald_prefix(self.priority_prefix)

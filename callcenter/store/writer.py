@@ -63,7 +63,7 @@ class StoreWriter:
                  health: Health | None = None, buffer_max: int = 100_000,
                  journal_dir: Path | None = None, journal_max_bytes: int = 1 << 30,
                  drain_timeout_s: float = 20.0, retry_max_s: float = 5.0,
-                 probe_interval_s: float = 5.0) -> None:
+                 probe_interval_s: float = 5.0, log_prefix: bool = False) -> None:
         # Called from the pump thread: the callee hops to its own loop.
         self.on_set_aside = on_set_aside
         self.health = health
@@ -75,7 +75,7 @@ class StoreWriter:
         self._probe_interval_s = probe_interval_s
         self.journal = Journal(journal_dir or Path("/var/lib/callcenter/journal"))
         self._backlog = Backlog(self.journal, buffer_max, refill_max=max(10 * batch_max, 1000))
-        self._child = WriterChild(database_url, repeat_window_s, log_level)
+        self._child = WriterChild(database_url, repeat_window_s, log_level, log_prefix)
         self._intake: queue.SimpleQueue[Outcome | _Stop] = queue.SimpleQueue()
         # A daemon thread, stopped by close() (or at exit): never a process that
         # cannot exit because its writer thread waits for a database.
