@@ -63,7 +63,7 @@ def test_under_journald_every_line_starts_with_its_priority() -> None:
     assert found == {"d.one": "<7>", "i.one": "<6>", "w.one": "<4>", "e.one": "<3>",
                      "c.one": "<2>", "x.one": "<3>", "a library's warning": "<4>",
                      "a library's error": "<3>"}
-    for prefix, event in map(_split, lines):  # the rest of the line is the same JSON object
+    for _prefix, event in map(_split, lines):  # the rest of the line is the same JSON object
         assert "level" in event and "timestamp" in event
     assert "hunter2" not in "".join(lines)  # redaction before the prefix, as before
 
