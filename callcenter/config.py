@@ -1,12 +1,16 @@
-"""The generic settings loader: built-in defaults, then the TOML file, then environment
-variables, for whatever sections the features declare.
+"""The generic settings loader: built-in defaults, then the TOML file, then systemd's
+credentials, then environment variables, for whatever sections the features declare.
 
 A section is a frozen dataclass with a `SECTION` name; each field is one key, its
 type is the schema and its default the one default (`setting()` adds a check).  The
 file's path comes from `--config` or CALLCENTER_CONFIG.  Any key can be overridden as
 CALLCENTER__<SECTION>__<KEY> (e.g. CALLCENTER__AMI__SECRET), so secrets need not live
-in the file.  Everything is validated at start: a wrong value raises ConfigError
-naming the key and what is wrong (the CLI exits 2).  This module imports no network
+in the file.  Under systemd, secrets come best as credentials (`LoadCredential=`): a
+file named `<section>.<key>` (e.g. `ami.secret`, `database.url`) in
+$CREDENTIALS_DIRECTORY is that key's value (above the file, below the environment;
+credentials of sections we do not know are someone else's and ignored).  Everything
+is validated at start: a wrong value raises ConfigError naming the key and what is
+wrong (the CLI exits 2).  This module imports no network
 library, and knows no feature: the list of sections is passed in.
 """
 
@@ -79,6 +83,11 @@ def load(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] 
         if not isinstance(table, dict):
             raise ConfigError(name, "must be a table")
     values: dict[str, dict[str, Any]] = {name: dict(raw.get(name, {})) for name in kinds}
+    credentials = env.get("CREDENTIALS_DIRECTORY")
+    if credentials:
+        for (section, key), text in _credentials(Path(credentials), kinds).items():
+            values[section][key] = _from_env(f"credential {section}.{key}", text,
+                                             _types(kinds[section])[key])
     for var, text in env.items():
         if var.startswith(ENV_PREFIX):
             section, key = _env_key(var, kinds)
@@ -102,6 +111,27 @@ def _env_key(var: str, kinds: Mapping[str, type]) -> tuple[str, str]:
     if len(parts) != 2 or parts[0] not in kinds or parts[1] not in _fields(kinds[parts[0]]):
         raise ConfigError(var, "does not name a setting (CALLCENTER__<SECTION>__<KEY>)")
     return parts[0], parts[1]
+
+
+def _credentials(directory: Path, kinds: Mapping[str, type]) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    try:
+        files = sorted(directory.iterdir())
+    except OSError as exc:
+        raise ConfigError("$CREDENTIALS_DIRECTORY", f"cannot be read: {exc.strerror}") from None
+    for file in files:
+        section, dot, key = file.name.partition(".")
+        if not dot or section not in kinds:
+            continue
+        if key not in _fields(kinds[section]):
+            raise ConfigError(f"credential {file.name}", "does not name a setting "
+                              "(<section>.<key>, e.g. ami.secret)")
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeError) as exc:
+            raise ConfigError(f"credential {file.name}", f"cannot be read: {exc}") from None
+        found[section, key] = text.rstrip("\r\n")  # a file's last newline is no part of it
+    return found
 
 
 def _fields(kind: type) -> dict[str, dataclasses.Field[Any]]:

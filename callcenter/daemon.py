@@ -21,6 +21,7 @@ from callcenter.core.health import Health
 from callcenter.core.settings import DatabaseSettings
 from callcenter.domain.clock import Clock
 from callcenter.features import FEATURES
+from callcenter.store.metrics import writer_collectors
 from callcenter.store.writer import SetAsideNote
 
 log = structlog.get_logger("callcenter.daemon")
@@ -40,6 +41,8 @@ class Daemon:
         self.core = build_core(config, clock, health, self.writer, on_message=self.on_message,
                                on_connected=self.on_connected, wants=self.wants)
         self.core.outcomes.subscribe(self.writer.submit)  # stored first, then the rest
+        for collector in writer_collectors(self.writer):
+            self.core.metrics.register(collector)
         self.parts = [self._wire(f) for f in features]
         self.handlers = [h for p in self.parts for h in p.ami_handlers]
         self._stop = asyncio.Event()

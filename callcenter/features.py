@@ -11,6 +11,7 @@ from callcenter import (
     complaints,
     inbound,
     ledger,
+    ops,
     outages,
     recordings,
     recovery,
@@ -39,6 +40,7 @@ FEATURES: tuple[Feature, ...] = (
     alerts.FEATURE,
     webhooks.FEATURE,
     outages.FEATURE,
+    ops.FEATURE,  # /healthz, /readyz, /metrics
     users.FEATURE,
     web.FEATURE,
 )

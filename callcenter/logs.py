@@ -1,14 +1,21 @@
 """structlog set-up: JSON lines on stdout, phone numbers masked and secrets redacted
 before output.  Libraries' log records (the HTTP client, the AMI library, the web
 server, the scheduler) go through the same chain: one JSON object per line, whatever
-they print (a multi-line action, a URL with its token)."""
+they print (a multi-line action, a URL with its token).
+
+Under systemd each line starts with its syslog priority, `<4>{...}` for a warning
+(sd-daemon's convention; journald strips it with SyslogLevelPrefix=yes, its default,
+and files the JSON under that priority, so `journalctl -p warning` finds it).  On
+only when stdout is journald's stream (JOURNAL_STREAM), or when `[log]
+priority_prefix` says so."""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -70,9 +77,42 @@ def _from_library(_logger: Any, _name: str,
     return event
 
 
-def configure(level: str = "INFO") -> None:
+# syslog priorities (sd-daemon.h SD_ERR ...) by log level.
+PRIORITY = {"critical": 2, "error": 3, "exception": 3, "warning": 4, "warn": 4, "info": 6,
+            "debug": 7}
+
+
+def journald_prefix(mode: str = "auto", environ: Mapping[str, str] | None = None,
+                    stream: Any = None) -> bool:
+    """`yes`, `no`, or `auto`: on when stdout is the stream systemd connected to
+    journald, which it names in JOURNAL_STREAM as `<device>:<inode>` (a pipe to
+    another program, or a terminal, gets plain JSON)."""
+    mode = mode.lower()
+    if mode in ("yes", "no"):
+        return mode == "yes"
+    named = (os.environ if environ is None else environ).get("JOURNAL_STREAM", "")
+    try:
+        stat = os.fstat((stream or sys.stdout).fileno())
+    except (AttributeError, OSError, ValueError):  # no file descriptor (a test's capture)
+        return False
+    return bool(named) and named == f"{stat.st_dev}:{stat.st_ino}"
+
+
+class _Prefixed:
+    """The rendered line, after its syslog priority."""
+
+    def __init__(self, render: Callable[..., str]) -> None:
+        self.render = render
+
+    def __call__(self, logger: Any, name: str, event: MutableMapping[str, Any]) -> str:
+        level = str(event.get("level", name)).lower()
+        return f"<{PRIORITY.get(level, 6)}>{self.render(logger, name, event)}"
+
+
+def configure(level: str = "INFO", priority_prefix: bool = False) -> None:
+    render: Any = structlog.processors.JSONRenderer(ensure_ascii=False)
     rendering: list[Any] = [structlog.processors.format_exc_info, redact_secrets, mask_phones,
-                            structlog.processors.JSONRenderer(ensure_ascii=False)]
+                            _Prefixed(render) if priority_prefix else render]
     handler = logging.StreamHandler(_CurrentStdout())
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.processors.add_log_level,

@@ -143,6 +143,7 @@ class AgiServer:
         self._closing = False
         self.sessions_total = 0
         self.refused = 0
+        self.failed = 0  # ended by a timeout, a protocol error or a failing script
         self.address = (settings.host, settings.port)
 
     # -- the event loop's side: listen, accept, hand over -------------------------------
@@ -176,9 +177,13 @@ class AgiServer:
             self._report()
             return listener
 
-    def _report(self) -> None:
+    @property
+    def active(self) -> int:
         with self._lock:
-            busy = len(self._open)
+            return len(self._open)
+
+    def _report(self) -> None:
+        busy = self.active
         self.health.report("agi", True, f"listening on {self.settings.host}:{self.settings.port}",
                            (("sessions", busy), ("sessions_total", self.sessions_total),
                             ("refused", self.refused)))
@@ -266,11 +271,15 @@ class AgiServer:
         took = round(time.monotonic() - started, 2)
         if isinstance(exc, PeerGone) and "uniqueid" not in ids:  # no call: a port probe
             log.info("agi.peer_closed", duration_s=took)
+            return
         # result=-1 (AGIAppError and its hang-up kinds): the channel went away mid-command.
-        elif hung_up or isinstance(exc, PeerGone | AGIAppError | BrokenPipeError |
-                                   ConnectionResetError):
+        if hung_up or isinstance(exc, PeerGone | AGIAppError | BrokenPipeError |
+                                 ConnectionResetError):
             log.info("agi.caller_hung_up", duration_s=took, **ids)
-        elif isinstance(exc, TimeoutError):
+            return
+        with self._lock:
+            self.failed += 1
+        if isinstance(exc, TimeoutError):
             log.warning("agi.timeout", error_id=AgiTimeout.error_id, duration_s=took, **ids)
         elif isinstance(exc, AgiProtocolError | AGIError | ValueError | UnicodeError):
             log.warning("agi.protocol", error_id=AgiProtocolError.error_id,

@@ -23,6 +23,7 @@ from callcenter.agi.settings import (
 from callcenter.callbacks.settings import CallbacksSection, callback_settings
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Job
+from callcenter.core.metrics import Live, counter, gauge, one
 from callcenter.core.settings import CenterSettings
 from callcenter.domain import keep_place as kp
 from callcenter.domain.calendar import deadline_for
@@ -117,6 +118,19 @@ def scripts(core: Core, bridge: LoopBridge) -> tuple[dict[str, Script], Requests
     }, requests
 
 
+def collectors(server: AgiServer) -> list[Live]:
+    return [
+        counter("callcenter_agi_sessions_started", "FastAGI sessions accepted",
+                one(lambda: server.sessions_total)),
+        counter("callcenter_agi_sessions_failed", "FastAGI sessions ended by a timeout, a "
+                "protocol error or a failing script (not hang-ups)", one(lambda: server.failed)),
+        counter("callcenter_agi_sessions_refused", "FastAGI connections refused: max_sessions "
+                "reached", one(lambda: server.refused)),
+        gauge("callcenter_agi_sessions_active", "FastAGI sessions running now",
+              one(lambda: server.active)),
+    ]
+
+
 def wire(core: Core) -> Contribution:
     settings = core.config.get(AgiSettings)
     if not settings.enabled:
@@ -131,4 +145,5 @@ def wire(core: Core) -> Contribution:
 
     return Contribution(tasks=[server.serve], on_stop=[server.close],
                         on_start=[bridge.started], outcome_sinks=[requests.on_outcomes],
-                        jobs=[Job("keep-place-expiry", KEEP_PLACE_EXPIRY_CHECK_S, expire)])
+                        jobs=[Job("keep-place-expiry", KEEP_PLACE_EXPIRY_CHECK_S, expire)],
+                        collectors=collectors(server))

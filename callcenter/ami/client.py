@@ -166,9 +166,11 @@ class _Manager(Manager):  # type: ignore[misc]
         self.patterns.clear()
         self._on_message = on_message
         self._on_lost = on_lost
+        self.received = 0  # every event off the wire, wanted or not (a plain int: metrics)
         self.register_event("*", self._deliver)
 
     def _deliver(self, _manager: Any, message: Any) -> None:
+        self.received += 1
         try:
             if self._wants is not None:
                 store = getattr(message, "_store", None)
@@ -213,6 +215,11 @@ class AmiClient:
         self._logged_in = False
         self._stopping = False
         self.connections = 0  # successful logins so far, for tests and metrics
+
+    @property
+    def messages_received(self) -> int:
+        """AMI events received since start, before any feature's filter."""
+        return self._manager.received
 
     # -- life cycle -------------------------------------------------------------
     async def run(self) -> None:

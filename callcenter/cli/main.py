@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from callcenter import __version__, logs
+from callcenter.cli import init
 from callcenter.cli.context import CliContext
 from callcenter.config import Config, load
 from callcenter.core.feature import Command
@@ -36,8 +37,11 @@ def build_parser(known: dict[str, Command]) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the daemon in the foreground")
+    init.arguments(sub.add_parser("init", help="first installation: config, database, supervisor"))
     db_parser = sub.add_parser("db", help="database schema")
-    db_parser.add_argument("action", choices=["upgrade", "current"])
+    db_parser.add_argument("action", choices=["upgrade", "current", "downgrade"])
+    db_parser.add_argument("revision", nargs="?",
+                           help="downgrade: the revision to go back to (e.g. 0007, or -1)")
     for command in known.values():
         own = sub.add_parser(command.name, help=command.help)
         command.arguments(own)
@@ -57,17 +61,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     known = commands()
     args = build_parser(known).parse_args(argv)
     try:
+        if args.command == "init":  # before the config: it may write it
+            return init.run(args)
         config = load(args.config)
     except ConfigError as exc:
         print(f"callcenter: configuration error: {exc} [{exc.error_id}]", file=sys.stderr)
         return 2
-    logs.configure(config.get(LogSettings).level.upper())
+    except CallcenterError as exc:
+        print(f"callcenter: {visible(str(exc))} [{exc.error_id}]", file=sys.stderr)
+        return 1
+    log_settings = config.get(LogSettings)
+    logs.configure(log_settings.level.upper(), log_settings.prefixed)
     try:
         if args.command == "run":
             return _run(config)
         url = config.get(DatabaseSettings).url
         if args.command == "db":
-            return _db(url, args.action)
+            return _db(url, args.action, args.revision)
         engine = db.engine_for(url)  # lazy: nothing connects until a query
         if known[args.command].needs_database:
             db.require_current(engine, url)
@@ -93,9 +103,15 @@ def _run(config: Config) -> int:
     return 0
 
 
-def _db(url: str, action: str) -> int:
+def _db(url: str, action: str, revision: str | None) -> int:
     if action == "upgrade":
         print(f"database at revision {db.upgrade(url)}")
+    elif action == "downgrade":
+        if not revision:
+            print("callcenter: db downgrade needs the revision to go back to (e.g. 0007, or -1)",
+                  file=sys.stderr)
+            return 2
+        print(f"database at revision {db.downgrade(url, revision)}")
     else:
         print(db.current_revision(db.engine_for(url)) or "empty")
     return 0

@@ -30,14 +30,15 @@ class SystemClock:
 
 def store_writer(config: Config, health: Health,
                  on_set_aside: Callable[[list[SetAsideNote]], None]) -> StoreWriter:
-    database, rules = config.get(DatabaseSettings), config.get(RulesSettings)
+    database, rules, log_settings = (config.get(DatabaseSettings), config.get(RulesSettings),
+                                     config.get(LogSettings))
     return StoreWriter(
         database.url, rules.repeat_caller_window_days * 86400.0,
         batch_max=database.batch_max, flush_interval_s=database.flush_interval_s,
-        log_level=config.get(LogSettings).level.upper(), on_set_aside=on_set_aside,
+        log_level=log_settings.level.upper(), log_prefix=log_settings.prefixed, on_set_aside=on_set_aside,
         health=health, buffer_max=database.buffer_max, journal_dir=database.journal_path,
         journal_max_bytes=database.journal_max_bytes, retry_max_s=database.retry_max_s,
-        drain_timeout_s=database.drain_timeout_s)
+        drain_timeout_s=database.drain_timeout_s, probe_interval_s=database.probe_interval_s)
 
 
 def build_core(config: Config, clock: Clock, health: Health, writer: StoreWriter, *,
@@ -73,3 +74,5 @@ def connect(core: Core, part: Contribution) -> None:
         core.ratings.subscribe(rater)
     for router in part.routers:
         core.app.include_router(router)
+    for collector in part.collectors:
+        core.metrics.register(collector)

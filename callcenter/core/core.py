@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from callcenter.ami.client import AmiClient
 from callcenter.config import Config
 from callcenter.core.bus import Bus
 from callcenter.core.health import Health
+from callcenter.core.metrics import new_registry
 from callcenter.core.tasks import TaskOwner
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.clock import Clock
@@ -46,3 +48,6 @@ class Core:
     # A ticket's rating set or changed (the caller's survey key, or the desk); published
     # on the event loop.
     ratings: Bus[RatingChanged] = field(default_factory=lambda: Bus("ratings"))
+    # The Prometheus registry (never the library's global one): features add live
+    # collectors through their contribution; the ops feature serves it at /metrics.
+    metrics: CollectorRegistry = field(default_factory=new_registry)

@@ -24,6 +24,7 @@ from callcenter.store.writer import SetAsideNote
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
+    from prometheus_client.registry import Collector
 
     from callcenter.cli.context import CliContext
     from callcenter.core.core import Core
@@ -61,6 +62,8 @@ class Contribution:
     ami_handlers: Sequence[AmiHandler] = ()
     jobs: Sequence[Job] = ()
     routers: Sequence[APIRouter] = ()
+    # Prometheus collectors (callcenter.core.metrics.Live), read at scrape time.
+    collectors: Sequence[Collector] = ()
     # Long-running tasks: one that ends or fails ends the daemon.
     tasks: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
     # Called once the loop runs, before the AMI link starts.

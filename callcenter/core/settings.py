@@ -33,6 +33,7 @@ class DatabaseSettings:
     journal_dir: str = ""  # "": next to the SQLite file (<name>.journal/), else DEFAULT_JOURNAL_DIR
     journal_max_bytes: int = setting(1 << 30, positive)  # health says so past this
     retry_max_s: float = setting(5.0, positive)  # back-off cap while the database is away
+    probe_interval_s: float = setting(5.0, positive)  # idle: is the database still there?
     # A stop writes what is waiting for at most this long (keep it below the unit's
     # TimeoutStopSec); what is left then stays in the journal for the next start.
     drain_timeout_s: float = setting(20.0, positive)
@@ -82,3 +83,12 @@ def _level(value: Any) -> str | None:
 class LogSettings:
     SECTION: ClassVar[str] = "log"
     level: str = setting("INFO", _level)
+    # Each line's syslog priority as a `<N>` prefix, for journald: "auto" (when stdout
+    # is journald's stream), "yes", "no".
+    priority_prefix: str = setting("auto", one_of("auto", "yes", "no"))
+
+    @property
+    def prefixed(self) -> bool:
+        from callcenter.logs import journald_prefix  # noqa: PLC0415 - structlog, only if asked
+
+        return journald_prefix(self.priority_prefix)

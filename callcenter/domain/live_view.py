@@ -14,11 +14,11 @@ ticket.  Every map in it is bounded (see `CallBook`).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from callcenter.domain.outcomes import AgentRef
+from callcenter.domain.outcomes import AgentRef, AgentState
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,17 @@ class PausedAgent:
     ref: AgentRef
     reason: str  # the pause reason that matched (as Asterisk reports it)
     queues: tuple[str, ...]  # the queues it is paused in for that reason, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCounts:
+    """The live picture in numbers (the metrics): per queue the callers waiting and the
+    longest wait; its members per state; and every agent once, by state."""
+
+    waiting: Mapping[str, int]
+    longest_wait_s: Mapping[str, float]
+    members: Mapping[tuple[str, AgentState], int]  # (queue, state) -> members
+    agents: Mapping[AgentState, int]
 
 
 class LiveView(Protocol):
@@ -70,6 +81,10 @@ class LiveView(Protocol):
     def agents_paused_for(self, reasons: Collection[str]) -> list[PausedAgent]:
         """Agents paused (and doing nothing else) for one of these reasons,
         compared case-insensitively; sorted by name."""
+        ...
+
+    def counts(self) -> LiveCounts:
+        """Callers waiting and agents by state, per queue, now."""
         ...
 
 

@@ -21,7 +21,7 @@ from collections.abc import Collection
 from callcenter.domain import events as ev
 from callcenter.domain.clock import Clock
 from callcenter.domain.keep_place import is_virtual
-from callcenter.domain.live_view import ActiveCall, CallBook, LiveView, PausedAgent
+from callcenter.domain.live_view import ActiveCall, CallBook, LiveCounts, LiveView, PausedAgent
 from callcenter.domain.outcomes import (
     AgentState,
     AgentStateChanged,
@@ -139,6 +139,20 @@ class Tracker(LiveView):
                 reason = agent.memberships[queues[0]].paused_reason
                 found.append(PausedAgent(agent.ref, reason, queues))
         return sorted(found, key=lambda p: (p.ref.name, p.ref.interface))
+
+    def counts(self) -> LiveCounts:
+        now = self.clock.now()
+        members: dict[tuple[str, AgentState], int] = {}
+        agents: dict[AgentState, int] = dict.fromkeys(AgentState, 0)
+        for agent in self.agents.values():
+            state = self.state_of(agent)
+            agents[state] += 1
+            for queue in agent.memberships:
+                members[queue, state] = members.get((queue, state), 0) + 1
+        return LiveCounts(
+            waiting={q.name: len(q.waiting) for q in self.queues.values()},
+            longest_wait_s={q.name: q.longest_wait_s(now) for q in self.queues.values()},
+            members=members, agents=agents)
 
     def next_deadline(self) -> float | None:
         now = self.clock.now()

@@ -11,6 +11,7 @@ import structlog
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
 from callcenter.core.health import Condition
+from callcenter.core.metrics import counter, one
 from callcenter.domain import outcomes as oc
 from callcenter.inbound import http
 from callcenter.inbound.ami import InboundStream
@@ -57,4 +58,7 @@ def wire(core: Core) -> Contribution:
 
     return Contribution(outcome_sinks=[log_outcomes], ami_handlers=[stream],
                         health_listeners=[on_health],
-                        tasks=[stream.run_timers], routers=[http.routes(core)])
+                        tasks=[stream.run_timers], routers=[http.routes(core)],
+                        collectors=[counter(
+                            "callcenter_events_handled", "AMI events translated and handled "
+                            "by the tracker", one(lambda: stream.events_handled))])

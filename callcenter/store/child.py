@@ -71,14 +71,15 @@ def ignore_group_signals() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, GROUP_SIGNALS)
 
 
-def run(pipe: Pipe, database_url: str, repeat_window_s: float, log_level: str) -> None:
+def run(pipe: Pipe, database_url: str, repeat_window_s: float, log_level: str,
+        log_prefix: bool = False) -> None:
     ignore_group_signals()
     # Imported here: this runs in the spawned writer process.
     from callcenter import logs  # noqa: PLC0415
     from callcenter.store.apply import Applier  # noqa: PLC0415
     from callcenter.store.db import engine_for  # noqa: PLC0415
 
-    logs.configure(log_level)
+    logs.configure(log_level, log_prefix)
     engine = engine_for(database_url)
     applier = Applier(repeat_window_s)
     while True:

@@ -15,10 +15,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from callcenter.errors import SchemaOutOfDate
+from callcenter.shipped import shipped
 
-__all__ = ["SchemaOutOfDate", "engine_for", "require_current", "upgrade"]
-
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+__all__ = ["SchemaOutOfDate", "downgrade", "engine_for", "require_current", "upgrade"]
 
 
 def engine_for(url: str) -> Engine:
@@ -66,7 +65,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _alembic_config(url: str) -> AlembicConfig:
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(shipped("migrations")))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
@@ -75,6 +74,13 @@ def upgrade(url: str) -> str:
     _create_private(url)  # Alembic makes its own engine: the file must exist first
     command.upgrade(_alembic_config(url), "head")
     return head_revision(url)
+
+
+def downgrade(url: str, revision: str) -> str:
+    """Back to `revision` (an id, or -1 for the one before): the schema of the release
+    being rolled back to.  Data only the newer schema held is dropped with it."""
+    command.downgrade(_alembic_config(url), revision)
+    return current_revision(engine_for(url)) or "empty"
 
 
 def head_revision(url: str) -> str:

@@ -28,8 +28,9 @@ class ChildDied(Exception):
 
 
 class WriterChild:
-    def __init__(self, database_url: str, repeat_window_s: float, log_level: str) -> None:
-        self._args = (database_url, repeat_window_s, log_level)
+    def __init__(self, database_url: str, repeat_window_s: float, log_level: str,
+                 log_prefix: bool = False) -> None:
+        self._args = (database_url, repeat_window_s, log_level, log_prefix)
         self._context = multiprocessing.get_context("spawn")  # no fork of a running event loop
         self._process: BaseProcess | None = None
         self._pipe: Connection | None = None

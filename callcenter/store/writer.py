@@ -62,7 +62,8 @@ class StoreWriter:
                  on_set_aside: Callable[[list[SetAsideNote]], None] | None = None,
                  health: Health | None = None, buffer_max: int = 100_000,
                  journal_dir: Path | None = None, journal_max_bytes: int = 1 << 30,
-                 drain_timeout_s: float = 20.0, retry_max_s: float = 5.0) -> None:
+                 drain_timeout_s: float = 20.0, retry_max_s: float = 5.0,
+                 probe_interval_s: float = 5.0, log_prefix: bool = False) -> None:
         # Called from the pump thread: the callee hops to its own loop.
         self.on_set_aside = on_set_aside
         self.health = health
@@ -71,9 +72,10 @@ class StoreWriter:
         self._journal_max_bytes = journal_max_bytes
         self._drain_timeout_s = drain_timeout_s
         self._retry_max_s = retry_max_s
+        self._probe_interval_s = probe_interval_s
         self.journal = Journal(journal_dir or Path("/var/lib/callcenter/journal"))
         self._backlog = Backlog(self.journal, buffer_max, refill_max=max(10 * batch_max, 1000))
-        self._child = WriterChild(database_url, repeat_window_s, log_level)
+        self._child = WriterChild(database_url, repeat_window_s, log_level, log_prefix)
         self._intake: queue.SimpleQueue[Outcome | _Stop] = queue.SimpleQueue()
         # A daemon thread, stopped by close() (or at exit): never a process that
         # cannot exit because its writer thread waits for a database.
@@ -86,6 +88,7 @@ class StoreWriter:
         self.failed = 0  # outcomes set aside
         # The pump's own state.
         self._awaiting = False  # a batch (or a probe) is with the writer process
+        self._answered_at = 0.0  # the writer process's last reply (monotonic)
         self._in_flight = 0
         self._pending_since = float("-inf")  # when the oldest unsent outcome arrived
         self._retry_at = 0.0
@@ -117,6 +120,16 @@ class StoreWriter:
     @property
     def written(self) -> int:
         return self._written
+
+    @property
+    def waiting(self) -> tuple[int, int]:
+        """Outcomes waiting to be sent: (in memory, in the journal).  Read from any
+        thread (the metrics): each figure is one atomic read, together a moment's view."""
+        return len(self._backlog.memory), self.journal.waiting
+
+    @property
+    def restarts(self) -> int:
+        return max(0, self._child.starts - 1)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted so far (and anything an earlier run left in
@@ -188,7 +201,9 @@ class StoreWriter:
 
     def _send_at(self) -> float:
         if not self._backlog.size and self._database_up:
-            return float("inf")  # nothing to send, and no need to probe
+            # Nothing to send: a probe now and then, so health (and /readyz) learns of a
+            # database gone away while the center is quiet.
+            return self._answered_at + self._probe_interval_s
         full = self._stopping or self._backlog.size >= self._batch_max
         gathered = float("-inf") if full else self._pending_since + self._flush_interval_s
         return max(self._retry_at, gathered)
@@ -247,6 +262,7 @@ class StoreWriter:
             return
         if reply is not None:
             self._awaiting = False
+            self._answered_at = time.monotonic()
             self._deaths = 0
             was = self._told.get("writer")
             if self._tell("writer", True, "running") and was is not None:

@@ -7,9 +7,24 @@ from collections.abc import Sequence
 
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
+from callcenter.core.metrics import Live, counter
 from callcenter.domain.alerts import AlertTransition
 from callcenter.webhooks.dispatcher import WebhookDispatcher
 from callcenter.webhooks.settings import WebhooksSection, webhook_settings
+
+
+def collectors(dispatcher: WebhookDispatcher) -> list[Live]:
+    def each(counts: dict[str, int]) -> dict[tuple[str, ...], float]:
+        return {(name,): n for name, n in counts.items()}
+
+    return [
+        counter("callcenter_webhook_deliveries", "Alert messages a webhook target accepted",
+                lambda: each(dispatcher.sent), ["target"]),
+        counter("callcenter_webhook_failures", "Alert messages given up on after every retry",
+                lambda: each(dispatcher.failed), ["target"]),
+        counter("callcenter_webhook_dropped", "Alert messages dropped: the target's queue was full",
+                lambda: each(dispatcher.dropped), ["target"]),
+    ]
 
 
 def wire(core: Core) -> Contribution:
@@ -20,4 +35,4 @@ def wire(core: Core) -> Contribution:
             dispatcher.submit(t)
 
     return Contribution(alert_listeners=[submit], on_start=[dispatcher.start],
-                        on_stop=[dispatcher.close])
+                        on_stop=[dispatcher.close], collectors=collectors(dispatcher))

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 from panoramisk import Manager
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from callcenter import logs
 from callcenter.ami.client import RawMessage
@@ -112,6 +114,11 @@ async def whole_daemon(blob: bytes, count: int, workdir: Path) -> tuple[float, f
     task = asyncio.create_task(daemon.run())
     await asyncio.wait_for(daemon.done.wait(), 300)
     handled = time.perf_counter() - started
+    # What /metrics says (the same registry, scraped in the loop): every message of
+    # the replay, plus the FullyBooted of the login.
+    received = _scraped(daemon, "callcenter_ami_messages_received_total")
+    if received != count + 1:
+        raise RuntimeError(f"/metrics counted {received} AMI messages, the replay sent {count + 1}")
     flushed_ok = await asyncio.to_thread(daemon.writer.flush, 300)
     persisted = time.perf_counter() - started
     daemon.stop()
@@ -121,6 +128,12 @@ async def whole_daemon(blob: bytes, count: int, workdir: Path) -> tuple[float, f
         raise RuntimeError("the store writer did not catch up")
     tracked = sum(getattr(h, "events_handled", 0) for h in daemon.handlers)
     return count / handled, count / persisted, tracked
+
+
+def _scraped(daemon: Daemon, name: str) -> float:
+    text = generate_latest(daemon.core.metrics).decode()
+    return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
+               if s.name == name)
 
 
 async def main(repeat: int, rounds: int) -> None:
