@@ -109,6 +109,11 @@ class _Prefixed:
         return f"<{PRIORITY.get(level, 6)}>{self.render(logger, name, event)}"
 
 
+# Loggers are bound once, on first use (speed).  Tests turn this off: a logger cached
+# under one test's configuration would escape a later test's structlog.capture_logs.
+CACHE_LOGGERS = True
+
+
 def configure(level: str = "INFO", priority_prefix: bool = False) -> None:
     render: Any = structlog.processors.JSONRenderer(ensure_ascii=False)
     rendering: list[Any] = [structlog.processors.format_exc_info, redact_secrets, mask_phones,
@@ -132,5 +137,5 @@ def configure(level: str = "INFO", priority_prefix: bool = False) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.WriteLoggerFactory(file=_CurrentStdout()),  # type: ignore[arg-type]
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=CACHE_LOGGERS,
     )

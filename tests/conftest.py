@@ -8,7 +8,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from callcenter import logs
 from callcenter.store import db
+
+# Every test's structlog.capture_logs sees every logger (see logs.CACHE_LOGGERS).
+logs.CACHE_LOGGERS = False
 
 PG_URL = os.environ.get("CALLCENTER_TEST_PG_URL")
 # The README's test command (and CI) require every part: nothing may skip.
