@@ -8,6 +8,7 @@ from callcenter import (
     agi,
     alerts,
     callbacks,
+    desk,
     inbound,
     outages,
     recordings,
@@ -37,6 +38,7 @@ FEATURES: tuple[Feature, ...] = (
     outages.FEATURE,
     users.FEATURE,
     web.FEATURE,
+    desk.FEATURE,  # after inbound: it echoes member events the tracker has taken
 )
 
 CORE_SECTIONS = (AmiSettings, DatabaseSettings, CenterSettings, LogSettings)

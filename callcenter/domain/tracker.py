@@ -20,7 +20,13 @@ from collections.abc import Collection
 
 from callcenter.domain import events as ev
 from callcenter.domain.clock import Clock
-from callcenter.domain.live_view import ActiveCall, CallBook, LiveView, PausedAgent
+from callcenter.domain.live_view import (
+    ActiveCall,
+    CallBook,
+    LiveView,
+    PausedAgent,
+    QueueMembership,
+)
 from callcenter.domain.outcomes import (
     AgentState,
     AgentStateChanged,
@@ -112,6 +118,13 @@ class Tracker(LiveView):
                 reason = agent.memberships[queues[0]].paused_reason
                 found.append(PausedAgent(agent.ref, reason, queues))
         return sorted(found, key=lambda p: (p.ref.name, p.ref.interface))
+
+    def memberships_of(self, interface: str) -> tuple[QueueMembership, ...]:
+        agent = self.agents.get(interface)
+        if agent is None:
+            return ()
+        return tuple(QueueMembership(q, m.paused, m.paused_reason if m.paused else "")
+                     for q, m in sorted(agent.memberships.items()))
 
     def next_deadline(self) -> float | None:
         now = self.clock.now()
