@@ -1,7 +1,7 @@
 """Ticket drafts: what a user typed and has not saved, one per user and ticket.
 Synchronous (called in worker threads); who may keep a draft on which ticket is
 decided by the web layer.  Every value is cleaned and checked like the ticket's own
-field (its choices, its length), and the whole draft is capped."""
+field (its choices, its length)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MULTILINE = frozenset({"content", "resolution"})  # textareas keep their lines
 _FIELD_CAP = 4000  # before the ticket's own limit is checked: nothing bigger is looked at
 
 
-def clean_draft(fields: dict[str, Any], max_chars: int) -> dict[str, str]:
+def clean_draft(fields: dict[str, Any]) -> dict[str, str]:
     """The draft as it is kept: only the ticket's fields an agent records, each a
     string, controls removed, checked against the ticket's own choices and limits."""
     if not isinstance(fields, dict):
@@ -35,8 +35,6 @@ def clean_draft(fields: dict[str, Any], max_chars: int) -> dict[str, str]:
         cleaned[key] = clean_lines(text, _FIELD_CAP + 1) if key in MULTILINE \
             else clean(text, _FIELD_CAP + 1)
     tickets.validate(cleaned, tickets.AGENT_FIELDS)  # choices and lengths, as on saving
-    if sum(len(v) for v in cleaned.values()) > max_chars:
-        raise InvalidInput(f"a draft holds at most {max_chars} characters in all")
     return cleaned
 
 

@@ -1,5 +1,5 @@
 """The `[desk]` section: the center's pause reasons, the queues an agent may log in to
-from the desk, the standard phrases shown on it, and the draft limits."""
+from the desk, and the standard phrases shown on it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from callcenter import checks as ck
 from callcenter.ami.grammar import is_member_text, is_name
 from callcenter.config import setting
 
@@ -56,5 +55,3 @@ class DeskSettings:
     queues: tuple[str, ...] = setting(("support", "complaints"), _queues)
     # Standard phrases, in the order shown; "{name}" becomes the agent's name.
     scripts: Mapping[str, str] = setting(None, _scripts, factory=lambda: dict(STANDARD_SCRIPTS))
-    # A ticket draft (all its fields together) is refused above this many characters.
-    draft_max_chars: int = setting(12_000, ck.positive)
