@@ -56,7 +56,7 @@ def forbidden_page(request: Request, who: str, role: str) -> HTMLResponse:
             f'<h1>403 · {html.escape(w["forbidden_title"])}</h1>'
             f'<p>{html.escape(w["forbidden_text"])}</p>'
             f'<p class="muted">{html.escape(w["signed_in_as"])} <b>{html.escape(who)}</b>'
-            f' ({html.escape(w.get("role_" + role, role))})</p>'
+            f'{html.escape(w.get("role_" + role, role))}</p>'
             f'<p><a class="button primary" href="/">{html.escape(w["back_home"])}</a></p>'
             '</section>')
     page = (STATIC_DIR / "forbidden.html").read_text(encoding="utf-8")
