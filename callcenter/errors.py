@@ -281,3 +281,17 @@ class RecordingGone(WebError):
 class InvalidInput(WebError):
     error_id = "web.invalid_input"
     status = 422
+
+
+class AsteriskUnavailable(WebError):
+    """An action for Asterisk could not be sent (the AMI link is down) or got no answer."""
+
+    error_id = "web.asterisk_unavailable"
+    status = 503
+
+
+class AsteriskRefused(WebError):
+    """Asterisk answered an action with an error (e.g. pausing a member of no queue)."""
+
+    error_id = "web.asterisk_refused"
+    status = 409

@@ -9,6 +9,7 @@ from callcenter import (
     alerts,
     callbacks,
     complaints,
+    desk,
     inbound,
     ledger,
     ops,
@@ -43,6 +44,7 @@ FEATURES: tuple[Feature, ...] = (
     ops.FEATURE,  # /healthz, /readyz, /metrics
     users.FEATURE,
     web.FEATURE,
+    desk.FEATURE,  # after inbound: it echoes member events the tracker has taken
 )
 
 CORE_SECTIONS = (AmiSettings, DatabaseSettings, CenterSettings, LogSettings)

@@ -80,3 +80,46 @@ def _check_variables(text: str) -> None:
             ok = _PLAIN.fullmatch(value) is not None
         if not ok:
             raise _refuse(f"Variable {name}")
+
+
+# Queue member actions (the agent desk's own state controls).  A pause reason and a
+# member name are people's words (午休, 王芳): any printable text, but none of the
+# characters Asterisk or its queue_log read as separators, no controls, capped.
+_MEMBER_TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f,;|&\"<>\\\u2028\u2029\u202a-\u202e\u2066-\u2069]{1,40}")
+_MEMBER_ACTIONS = {"QueuePause": frozenset({"Interface", "Paused", "Queue", "Reason"}),
+                   "QueueAdd": frozenset({"Queue", "Interface", "MemberName", "Paused"}),
+                   "QueueRemove": frozenset({"Queue", "Interface"})}
+_REQUIRED = {"QueuePause": frozenset({"Interface", "Paused"}),
+             "QueueAdd": frozenset({"Queue", "Interface"}),
+             "QueueRemove": frozenset({"Queue", "Interface"})}
+
+
+def is_member_text(text: str) -> bool:
+    """A pause reason or member name Asterisk may be sent (a setting's check, too)."""
+    return _MEMBER_TEXT.fullmatch(text) is not None and text.strip() == text
+
+
+def check_member_action(fields: Mapping[str, str]) -> dict[str, str]:
+    """A QueuePause / QueueAdd / QueueRemove as it is sent, or AmiUnsafeValue naming the
+    first field out of grammar: only these actions, only their own fields, each once."""
+    action = fields.get("Action", "")
+    allowed = _MEMBER_ACTIONS.get(action)
+    if allowed is None:
+        raise AmiUnsafeValue("member action: not QueuePause, QueueAdd or QueueRemove")
+    for field, value in fields.items():
+        if field == "Action":
+            continue
+        if field not in allowed:
+            raise AmiUnsafeValue(f"{action}: {field} is not one of its fields")
+        if field == "Interface" and not _DIAL.fullmatch(value):
+            raise AmiUnsafeValue(f"{action} {field}: not a value of its grammar")
+        if field == "Queue" and not _NAME.fullmatch(value):
+            raise AmiUnsafeValue(f"{action} {field}: not a value of its grammar")
+        if field == "Paused" and value not in ("true", "false"):
+            raise AmiUnsafeValue(f"{action} {field}: not true or false")
+        if field in ("Reason", "MemberName") and not is_member_text(value):
+            raise AmiUnsafeValue(f"{action} {field}: not a value of its grammar")
+    missing = _REQUIRED[action] - fields.keys()
+    if missing:
+        raise AmiUnsafeValue(f"{action}: {', '.join(sorted(missing))} missing")
+    return dict(fields)

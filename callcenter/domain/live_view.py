@@ -37,6 +37,15 @@ class ActiveCall:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueMembership:
+    """One queue an agent is logged in to, as Asterisk last reported it."""
+
+    queue: str
+    paused: bool
+    reason: str  # the pause reason ("" when not paused)
+
+
+@dataclass(frozen=True, slots=True)
 class PausedAgent:
     ref: AgentRef
     reason: str  # the pause reason that matched (as Asterisk reports it)
@@ -85,6 +94,10 @@ class LiveView(Protocol):
 
     def counts(self) -> LiveCounts:
         """Callers waiting and agents by state, per queue, now."""
+        ...
+
+    def memberships_of(self, interface: str) -> tuple[QueueMembership, ...]:
+        """The queues this interface is logged in to, sorted by queue."""
         ...
 
 

@@ -26,3 +26,10 @@ def clean(text: str, max_chars: int) -> str:
     """Controls removed (tabs and newlines become spaces), trimmed, at most max_chars."""
     spaced = text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ")
     return CONTROLS.sub("", spaced).strip()[:max_chars]
+
+
+def clean_lines(text: str, max_chars: int) -> str:
+    """Typed text that may hold lines (a ticket's content): line breaks kept as `\\n`,
+    tabs as spaces, every other control removed; trailing space trimmed, capped."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").split("\n")
+    return "\n".join(CONTROLS.sub("", line) for line in lines).rstrip()[:max_chars]

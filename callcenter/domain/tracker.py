@@ -21,7 +21,14 @@ from collections.abc import Collection
 from callcenter.domain import events as ev
 from callcenter.domain.clock import Clock
 from callcenter.domain.keep_place import is_virtual
-from callcenter.domain.live_view import ActiveCall, CallBook, LiveCounts, LiveView, PausedAgent
+from callcenter.domain.live_view import (
+    ActiveCall,
+    CallBook,
+    LiveCounts,
+    LiveView,
+    PausedAgent,
+    QueueMembership,
+)
 from callcenter.domain.outcomes import (
     AgentState,
     AgentStateChanged,
@@ -153,6 +160,13 @@ class Tracker(LiveView):
             waiting={q.name: len(q.waiting) for q in self.queues.values()},
             longest_wait_s={q.name: q.longest_wait_s(now) for q in self.queues.values()},
             members=members, agents=agents)
+
+    def memberships_of(self, interface: str) -> tuple[QueueMembership, ...]:
+        agent = self.agents.get(interface)
+        if agent is None:
+            return ()
+        return tuple(QueueMembership(q, m.paused, m.paused_reason if m.paused else "")
+                     for q, m in sorted(agent.memberships.items()))
 
     def next_deadline(self) -> float | None:
         now = self.clock.now()

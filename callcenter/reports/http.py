@@ -10,15 +10,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from callcenter.core.core import Core
 from callcenter.domain.kpi import KpiRules
 from callcenter.domain.kpi_periods import INTERVALS
-from callcenter.errors import InvalidInput, NotSignedIn, ReportRangeError
+from callcenter.errors import InvalidInput, ReportRangeError
 from callcenter.reports import export, tables
-from callcenter.web.auth import Supervisor, signed_in
-from callcenter.web.pages import page
+from callcenter.web.auth import Supervisor
+from callcenter.web.pages import supervisor_page
 
 _TEXT_MAX = 100
 Day = Annotated[str, Query(alias="from", min_length=10, max_length=25,
@@ -59,12 +59,8 @@ def routes(core: Core, rules: KpiRules) -> APIRouter:
 
     @router.get("/reports", include_in_schema=False)
     async def reports_page(request: Request) -> Response:
-        try:
-            session = await signed_in(request)
-        except NotSignedIn:
-            return RedirectResponse("/login", status_code=303)
-        # An agent gets the page's frame with 403; its script shows why.
-        return page("reports", request, 200 if session.user.is_supervisor else 403)
+        # sign-in for nobody, the 403 page for an agent: as every supervisors' page
+        return await supervisor_page("reports", request)
 
     def build(req: tables.ReportRequest) -> dict[str, Any]:
         with_interval = req.interval is not None

@@ -399,5 +399,19 @@ class QueueLogCheckpoint(Base):
     updated_at: Mapped[float] = mapped_column(Float)
 
 
+
+class TicketDraft(Base):
+    """What a user typed into a ticket and has not saved yet (the agent desk keeps it
+    while they type, so a new call or a reload loses nothing).  One per user and ticket:
+    nobody else reads it.  `fields` is a JSON object of the ticket's own fields."""
+
+    __tablename__ = "ticket_drafts"
+    __table_args__ = (UniqueConstraint("user_id", "ticket_id", name="uq_ticket_drafts_user"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    fields: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[float] = mapped_column(Float)
+
 # The interval statistics' tables live in a module of their own (on this Base).
 from callcenter.store import stat_models as _stat_models  # noqa: E402,F401

@@ -115,7 +115,7 @@ async def test_reports_page_chart_tables_and_xlsx_match(bed: TestBed, tmp_path: 
                                          width=1440, height=900)
             response = await alice.goto(f"/reports?{MONTH}")
             assert response is not None and response.status == 403
-            await alice.wait_for_selector("#error[data-status='403']")
+            assert "403" in await alice.locator("section.forbidden h1").first.inner_text()
             api = await alice.request.get(f"/api/reports?{MONTH}")
             assert api.status == 403 and json.loads(await api.text())["error"] == "web.forbidden"
             export = await alice.request.get(f"/api/reports/agents.xlsx?{MONTH}")

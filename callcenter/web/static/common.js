@@ -13,6 +13,8 @@ const CC = {
   async loadWords() {
     const res = await fetch(`/static/i18n/${this.lang}.json`);
     this.words = await res.json();
+    const own = document.body.dataset.words;  // a page's own words: i18n/<name>.<lang>.json
+    if (own) Object.assign(this.words, await (await fetch(`/static/i18n/${own}.${this.lang}.json`)).json());
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = this.t(el.dataset.i18n); });
     document.title = `${this.t(document.body.dataset.page || "app")} · ${this.t("app")}`;
   },
