@@ -15,6 +15,7 @@ from callcenter import (
     recordings,
     recovery,
     reports,
+    spy,
     surge,
     tickets,
     users,
@@ -40,6 +41,7 @@ FEATURES: tuple[Feature, ...] = (
     webhooks.FEATURE,
     outages.FEATURE,
     users.FEATURE,
+    spy.FEATURE,
     web.FEATURE,
 )
 
