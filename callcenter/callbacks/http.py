@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from callcenter.callbacks import dnc, service
@@ -30,9 +30,11 @@ from callcenter.errors import (
     Forbidden,
     InvalidInput,
     InvalidPhoneNumber,
+    NotSignedIn,
     UploadTooLarge,
 )
-from callcenter.web.auth import SignedIn, Supervisor
+from callcenter.web.auth import SignedIn, Supervisor, signed_in
+from callcenter.web.pages import page
 from callcenter.web.params import RowId
 
 _SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
@@ -174,6 +176,21 @@ def routes(core: Core, settings: CallbackSettings, limits: ImportLimits,
 
     router.include_router(report_routes(core))
     router.include_router(dnc_routes(core, changed))
+    return router
+
+
+def page_routes() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/campaigns")
+    async def campaigns_page(request: Request) -> Response:
+        try:
+            session = await signed_in(request)
+        except NotSignedIn:
+            return RedirectResponse("/login", status_code=303)
+        # An agent gets the page's frame with 403; its script shows why.
+        return page("campaigns", request, 200 if session.user.is_supervisor else 403)
+
     return router
 
 

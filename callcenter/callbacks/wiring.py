@@ -128,6 +128,6 @@ def wire(core: Core) -> Contribution:
         ami_handlers=[DialerStream(dialer)],
         jobs=[Job("dialer", settings.dialer_interval_s, dialer.tick),
               Job("callback-deadlines", DEADLINE_CHECK_S, lambda: jobs.check_deadlines(core))],
-        routers=[http.routes(core, settings, limits, feed.changed)],
+        routers=[http.routes(core, settings, limits, feed.changed), http.page_routes()],
         on_stop=[dialer.close])
 
