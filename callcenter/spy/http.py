@@ -6,7 +6,6 @@ supervisor's own (their user's `phone_interface`).  An agent gets 403."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -70,7 +69,7 @@ def routes(core: Core, settings: SpySettings) -> APIRouter:
         except AmiError as exc:
             bound.warning("spy.failed", error_id=exc.error_id, detail=str(exc))
             raise SpyRefused(f"Asterisk did not take it ({exc.error_id})") from None
-        bound.info("spy.started", channel=re.sub(r"-[0-9a-f]{8}", "", channel))
+        bound.info("spy.started", channel=channel)
         return {"mode": body.mode.value, "agent": body.agent, "linkedid": call.linkedid,
                 "channel": channel, "channel_id": channel_id, "phone": phone}
 
