@@ -17,6 +17,7 @@ from callcenter import (
     recordings,
     recovery,
     reports,
+    spy,
     surge,
     tickets,
     users,
@@ -43,6 +44,7 @@ FEATURES: tuple[Feature, ...] = (
     outages.FEATURE,
     ops.FEATURE,  # /healthz, /readyz, /metrics
     users.FEATURE,
+    spy.FEATURE,
     web.FEATURE,
     desk.FEATURE,  # after inbound: it echoes member events the tracker has taken
 )

@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from callcenter.callbacks import dnc, service
 from callcenter.callbacks import report as export
-from callcenter.callbacks import service
 from callcenter.callbacks.settings import (
     CallbackSettings,
     CallbacksSection,
@@ -114,17 +114,19 @@ def _dnc_arguments(dnc: argparse.ArgumentParser) -> None:
     add = dnc_sub.add_parser("add")
     add.add_argument("number")
     add.add_argument("--reason", default="")
-    dnc_sub.add_parser("remove").add_argument("number")
+    remove = dnc_sub.add_parser("remove")
+    remove.add_argument("number")
+    remove.add_argument("--reason", default="")
     dnc_sub.add_parser("list")
 
 
 def _dnc(args: argparse.Namespace, ctx: CliContext) -> Any:
     if args.action == "add":
         number = PhoneNumber.parse(args.number, ctx.config.get(CenterSettings).phones)
-        return {"added": service.dnc_add(ctx.engine, number, args.reason, ctx.now)}
+        return {"added": dnc.dnc_add(ctx.engine, number, args.reason, ctx.now)}
     if args.action == "remove":
-        return {"removed": service.dnc_remove(ctx.engine, args.number)}
-    return service.dnc_list(ctx.engine, ctx.tz)
+        return {"removed": dnc.dnc_remove(ctx.engine, args.number, args.reason, ctx.now)}
+    return dnc.dnc_list(ctx.engine, ctx.tz)
 
 
 def _contact_arguments(parser: argparse.ArgumentParser) -> None:

@@ -103,6 +103,9 @@ class Dialer:
         self._db_lock = asyncio.Lock()  # decisions reach the database in their order
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
+        # Called (on the loop) whenever an attempt's state reached the database: the
+        # campaigns page follows the dialer through it.
+        self.on_change: Callable[[], None] = lambda: None
 
     # -- events (synchronous, from the daemon's message path) -----------------------
     def on_message(self, raw: Mapping[str, str]) -> None:
@@ -249,6 +252,7 @@ class Dialer:
                                                   campaign.agent_interface))
         self.attempts.dialing(ref)  # before any event of the channel can arrive
         _bound(ref).info("callback.dialing", mode=campaign.mode)
+        self.on_change()
         self._spawn(self._originate(ref, fields))
 
     def _refuse(self, contact_id: int, why: str, now: float) -> None:
@@ -322,6 +326,7 @@ class Dialer:
                     await asyncio.to_thread(self._vanished, d.ref.attempt_id)
                 case at.FollowedAgain():
                     bound.info("callback.reconciled_live", answered=d.answered)
+        self.on_change()
 
     def _update_live(self, attempt_id: int, **values: Any) -> None:
         with self.engine.begin() as conn:

@@ -16,7 +16,7 @@ from callcenter.core.settings import CenterSettings
 from callcenter.domain import outcomes as oc
 from callcenter.domain.calendar import deadline_for
 from callcenter.ledger.settings import LedgerSettings
-from callcenter.tickets import http, jobs
+from callcenter.tickets import http, jobs, listing
 from callcenter.tickets.settings import TicketSettings
 
 log = structlog.get_logger("callcenter.tickets")
@@ -49,6 +49,7 @@ def wire(core: Core) -> Contribution:
     return Contribution(
         outcome_sinks=[_log],
         jobs=[Job("tickets", settings.check_interval_s, lambda: jobs.check_overdue(core, rules))],
-        routers=[http.routes(core, rules, deadline, callback_queue, policy)])
+        routers=[http.routes(core, rules, deadline, callback_queue, policy),
+                 listing.routes(core)])
 
 

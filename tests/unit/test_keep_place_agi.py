@@ -18,6 +18,7 @@ import pytest
 import structlog
 from sqlalchemy import text
 
+from callcenter.callbacks import dnc as donotcall
 from callcenter.callbacks import service as callbacks
 from callcenter.callbacks.settings import CallbacksSection, callback_settings
 from callcenter.config import load
@@ -143,7 +144,7 @@ async def test_a_request_is_placed_once_and_refusals_send_the_caller_back(
     assert [r.status for r in _requests(url)] == ["waiting", "cancelled"]
 
     # Do-not-call, no number, a place that is no number: refused, back in line.
-    await asyncio.to_thread(callbacks.dnc_add, db.engine_for(url),
+    await asyncio.to_thread(donotcall.dnc_add, db.engine_for(url),
                             PhoneNumber.parse("13900139000"), "refused", time.time())
     dnc = await asyncio.to_thread(_session, port, "keep_place", "support", "1", joined,
                                   callerid="13900139000")

@@ -47,7 +47,8 @@ function agentRow(a) {
     el("td", {}, a.reason || ""),
     el("td", { class: "num calls" }, a.calls),
     el("td", { class: "num violations" }, a.violations),
-    el("td", { class: "num points" }, a.points));
+    el("td", { class: "num points" }, a.points),
+    typeof spyCell === "function" ? spyCell(a) : null);  // spy.js: listen / whisper / barge
 }
 
 function renderQueues() {
