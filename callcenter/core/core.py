@@ -14,6 +14,7 @@ from callcenter.ami.client import AmiClient
 from callcenter.config import Config
 from callcenter.core.bus import Bus
 from callcenter.core.health import Health
+from callcenter.core.leader import LeaderGate
 from callcenter.core.tasks import TaskOwner
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.clock import Clock
@@ -46,3 +47,6 @@ class Core:
     # A ticket's rating set or changed (the caller's survey key, or the desk); published
     # on the event loop.
     ratings: Bus[RatingChanged] = field(default_factory=lambda: Bus("ratings"))
+    # Whether this daemon may act (dial, send webhooks, run jobs, its own AMI actions):
+    # always alone; the holder of the lock in the standby mode (callcenter/cluster/).
+    leader: LeaderGate = field(default_factory=LeaderGate)
