@@ -7,10 +7,11 @@ and a daemon alone claims as before."""
 from __future__ import annotations
 
 import threading
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from callcenter.callbacks import service as callbacks
 from callcenter.callbacks.dialer import Dialer
@@ -32,6 +33,15 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 def _session(url: str, node: str) -> service.LockSession:
     return service.LockSession(service.lock_engine(url, 4.0, 2.0), 4242, node)
+
+
+def _take(session: service.LockSession, now: float) -> int | None:
+    """The lock, once the server has ended the old holder's session (it does so right
+    after the connection closes, not at once)."""
+    deadline = time.monotonic() + 5.0
+    while (epoch := session.try_acquire(now)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return epoch
 
 
 def _contact(engine: Engine) -> tuple[object, object]:
@@ -65,7 +75,7 @@ def test_one_holder_and_each_new_holder_moves_the_epoch_on(db_url: str) -> None:
         assert second.try_acquire(T0) is None  # held: the other waits
         assert first.heartbeat(1)
         first.close()  # the session gone is the lock gone
-        assert second.try_acquire(T0 + 1) == 2
+        assert _take(second, T0 + 1) == 2
         assert not first.heartbeat(1)  # a new session of the old leader: epoch superseded
         assert service.current(db.engine_for(db_url))[:2] == (2, "b")  # type: ignore[index]
     finally:
@@ -88,7 +98,7 @@ async def test_a_stale_leader_claims_nothing(db_url: str) -> None:
         gate.change(LeaderChange(True, 1, "test", T0))
         stale = _dialer(engine, gate)
         old.close()  # the old leader's lock connection died; it does not know yet
-        assert new.try_acquire(T0 + 5) == 2
+        assert _take(new, T0 + 5) == 2
         assert gate.is_leader()  # still believes it leads...
         assert stale._store_dialing(contact, campaign, "c1", "a1", T0) is None  # ...refused
         assert _status(engine) == "pending"
@@ -117,10 +127,15 @@ def test_a_claim_under_way_holds_the_next_epoch_back(db_url: str) -> None:
         with engine.begin() as claim:
             assert service.holds_epoch(claim, 1)
             old.close()
-            racer = threading.Thread(target=lambda: taken.append(new.try_acquire(T0 + 1)))
+            racer = threading.Thread(target=lambda: taken.append(_take(new, T0 + 1)))
             racer.start()
-            racer.join(1.0)
-            assert racer.is_alive() and taken == []  # the epoch waits for the claim
+            racer.join(1.5)
+            assert racer.is_alive() and taken == []  # the epoch waits for the claim:
+            with engine.connect() as watch:  # the new holder's session waits on our row
+                waiting = watch.execute(text(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE application_name = "
+                    "'callcenter-leader' AND state = 'active'")).scalars().all()
+            assert waiting == ["Lock"]
         racer.join(5.0)
         assert taken == [2]
         with engine.begin() as late:
