@@ -8,6 +8,7 @@ from callcenter import (
     agi,
     alerts,
     callbacks,
+    cluster,
     complaints,
     desk,
     inbound,
@@ -29,6 +30,7 @@ from callcenter.core.feature import Feature
 from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
 
 FEATURES: tuple[Feature, ...] = (
+    cluster.FEATURE,  # first: in the standby mode the others are wired to a standby's gate
     inbound.FEATURE,
     recovery.FEATURE,  # after inbound: its backfill follows the QueueStatus resync
     tickets.FEATURE,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -28,10 +28,12 @@ from callcenter.ami.grammar import check_originate
 from callcenter.ami.translate import STANDARD_PHONES, live_channels, translate_callback
 from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbackSettings, in_peak
+from callcenter.core.leader import LeaderGate
 from callcenter.domain import attempts as at
 from callcenter.domain import events as ev
 from callcenter.domain.callbacks import Contact, Outcome, free_slots, refusal
 from callcenter.domain.clock import Clock
+from callcenter.domain.leadership import LeaderChange
 from callcenter.domain.phone import PhoneNumber, PhoneRules, mask
 from callcenter.errors import AmiError, AmiUnsafeValue, InvalidPhoneNumber, MalformedEvent
 from callcenter.store import models as m
@@ -85,8 +87,13 @@ class Dialer:
     def __init__(self, engine: Engine, ami: AmiClient, *, settings: CallbackSettings,
                  clock: Clock, center_tz: ZoneInfo, free_agents: Callable[[str], int],
                  paused_by_surge: Callable[[], bool],
-                 phones: PhoneRules = STANDARD_PHONES) -> None:
+                 phones: PhoneRules = STANDARD_PHONES,
+                 leader: LeaderGate | None = None) -> None:
         self.engine = engine
+        # Only the leader dials; alone, always.  A new leader first reconciles what the
+        # old one left under way (`ready`), then dials.
+        self.leader = leader or LeaderGate()
+        self.ready = self.leader.is_leader()
         self.phones = phones
         self.ami = ami
         self.settings = settings
@@ -160,6 +167,18 @@ class Dialer:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def on_leader(self, changes: Sequence[LeaderChange]) -> None:
+        """Leadership gained: reconcile, then dial.  Lost: stop following our attempts
+        (the new leader reconciles them from the store) and stop dialing."""
+        if changes[-1].leader:
+            self.ready = False
+            self._spawn(self.reconcile())
+            return
+        self.ready = False
+        dropped = self.attempts.forget_all()
+        self._arm_timer()
+        log.info("callback.standing_by", attempts_left=dropped, epoch=changes[-1].epoch)
+
     async def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -173,6 +192,8 @@ class Dialer:
     async def tick(self) -> int:
         """Start whatever attempts may start now; returns how many were started."""
         self._carry_out(self.attempts.tick())  # a late timer never holds a decision back
+        if not (self.leader.is_leader() and self.ready):
+            return 0
         if self.paused_by_surge() or not self.ami.connected:
             return 0
         now = self.clock.now()
@@ -266,6 +287,12 @@ class Dialer:
     def _store_dialing(self, contact: Any, campaign: Any, channel_id: str, action_id: str,
                        now: float) -> int | None:
         with self.engine.begin() as conn:
+            # The leadership checked in the claim's own transaction (the epoch row stays
+            # share-locked until it commits): a leader superseded meanwhile claims nothing.
+            if not self.leader.fence(conn):
+                log.warning("callback.claim_fenced", contact=contact.id, campaign=campaign.id,
+                            epoch=self.leader.epoch)
+                return None
             claimed = conn.execute(update(m.Contact).where(
                 m.Contact.id == contact.id, m.Contact.status == "pending").values(
                 status="dialing", attempts=m.Contact.attempts + 1, last_attempt_at=now))
@@ -366,15 +393,20 @@ class Dialer:
 
     # -- reconciliation ------------------------------------------------------------
     async def reconcile(self) -> None:
-        """On every (re)connect: attempts left under way are matched to live channels."""
-        pending = await asyncio.to_thread(self._pending_attempts)
-        if not pending:
+        """On every (re)connect, and on taking the lead: attempts left under way (by us
+        or by the leader before us) are matched to live channels, never dialed again.
+        A standby leaves them to the leader."""
+        if not self.leader.is_leader():
             return
-        reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
-        # A malformed entry raises (an AmiError): the session is retried, rather than an
-        # attempt whose entry we could not read being taken for vanished.
-        live = live_channels([flatten(msg) for msg in reply])
-        self._carry_out(self.attempts.reconcile(pending, live))
+        pending = await asyncio.to_thread(self._pending_attempts)
+        if pending:
+            reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
+            # A malformed entry raises (an AmiError): the session is retried, rather than
+            # an attempt whose entry we could not read being taken for vanished.
+            live = live_channels([flatten(msg) for msg in reply])
+            self._carry_out(self.attempts.reconcile(pending, live))
+        if self.leader.is_leader():
+            self.ready = True
 
     def _pending_attempts(self) -> list[at.Pending]:
         with self.engine.connect() as conn:

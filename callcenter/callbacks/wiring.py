@@ -117,7 +117,7 @@ def wire(core: Core) -> Contribution:
     dialer = Dialer(core.engine, core.ami, settings=settings, clock=core.clock, center_tz=core.tz,
                     free_agents=core.tracker.agents_available,
                     paused_by_surge=lambda: hold.paused,
-                    phones=core.config.get(CenterSettings).phones)
+                    phones=core.config.get(CenterSettings).phones, leader=core.leader)
     abandoned = AbandonedCallers(core, settings)
     feed = CampaignFeed(core)
     dialer.on_change = feed.changed
@@ -125,6 +125,7 @@ def wire(core: Core) -> Contribution:
     return Contribution(
         outcome_sinks=[abandoned.on_outcomes],
         surge_listeners=[hold.follow],
+        leader_listeners=[dialer.on_leader],
         ami_handlers=[DialerStream(dialer)],
         jobs=[Job("dialer", settings.dialer_interval_s, dialer.tick),
               Job("callback-deadlines", DEADLINE_CHECK_S, lambda: jobs.check_deadlines(core))],

@@ -428,4 +428,5 @@ class TicketDraft(Base):
     saved_at: Mapped[float] = mapped_column(Float)
 
 # The interval statistics' tables live in a module of their own (on this Base).
+from callcenter.store import cluster_models as _cluster_models  # noqa: E402,F401
 from callcenter.store import stat_models as _stat_models  # noqa: E402,F401
