@@ -17,6 +17,9 @@ _VARIABLE = re.compile(r"[A-Z][A-Z0-9_]{0,31}")
 _PLAIN = re.compile(r"[A-Za-z0-9_.-]{1,80}")  # ids, numbers, queue names
 _DIGITS = re.compile(r"\+?[0-9]{1,20}")
 _CALLER_ID = re.compile(r"[^,&;|\r\n\"<>]{0,80}(?: <\+?[0-9]{1,20}>)?")
+# A recording's file without extension (MixMonitor's, app_queue's MONITOR_FILENAME):
+# an absolute path of plain segments (none starts with a dot: never "." or "..").
+_PATH = re.compile(r"(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}){1,12}")
 # Variables whose value is a dial string (the agent-first customer leg); every other
 # variable value is a plain token.
 _DIAL_VARIABLES = frozenset({"CC_CUSTOMER"})
@@ -27,6 +30,7 @@ CHANNEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9+_.@/-]{1,120}-[0-9a-
 # ChanSpy's options the daemon uses: q (no beep, no name spoken), w (whisper to the
 # agent), B (barge: talk to both), E (end when the spied channel hangs up).
 SPY_OPTIONS = frozenset({"qE", "qwE", "qBE"})
+_PATH_VARIABLES = frozenset({"CC_RECORDING"})
 # The only variables the dialplan reads from an Originate, each set once: a value
 # carrying a comma would otherwise smuggle in a variable of the caller's choosing.
 KNOWN_VARIABLES = frozenset({"CC_ATTEMPT", "CC_CAMPAIGN", "CC_QUEUE", "CC_NUMBER",
@@ -34,7 +38,9 @@ KNOWN_VARIABLES = frozenset({"CC_ATTEMPT", "CC_CAMPAIGN", "CC_QUEUE", "CC_NUMBER
                              # keep your place: the placeholder's request, place and wait
                              "CC_REQUEST", "CC_POSITION", "CC_WAIT_S",
                              # listen / whisper / barge: the agent's channel, the mode
-                             "CC_SPY_CHANNEL", "CC_SPY_OPTS"})
+                             "CC_SPY_CHANNEL", "CC_SPY_OPTS",
+                             # the file the call is recorded to (its Linkedid)
+                             "CC_RECORDING"})
 
 
 def is_dial_template(template: str) -> bool:
@@ -52,6 +58,12 @@ def is_dial_string(text: str) -> bool:
 
 def is_name(text: str) -> bool:
     return _NAME.fullmatch(text) is not None
+
+
+def is_recording_path(text: str) -> bool:
+    """A file name CC_RECORDING may carry (a [recordings] dir this grammar refuses, e.g.
+    one with a dot-segment, leaves calls to app_queue's default name instead)."""
+    return _PATH.fullmatch(text) is not None
 
 
 def _refuse(field: str) -> AmiUnsafeValue:
@@ -93,6 +105,8 @@ def _check_variables(text: str) -> None:
             ok = value in SPY_OPTIONS
         elif name in _NUMBER_VARIABLES:
             ok = _DIGITS.fullmatch(value) is not None
+        elif name in _PATH_VARIABLES:
+            ok = _PATH.fullmatch(value) is not None
         else:
             ok = _PLAIN.fullmatch(value) is not None
         if not ok:

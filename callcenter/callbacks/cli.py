@@ -137,7 +137,7 @@ def _contact_arguments(parser: argparse.ArgumentParser) -> None:
 COMMANDS = (
     Command("campaigns", "callback campaigns (回访)", _campaign_arguments, _campaigns),
     Command("contacts", "contacts of the campaigns: phone, campaign, kind, status, due_by, "
-            "joined_at (keep-your-place), note", _contact_arguments,
+            "joined_at (keep-your-place), outcome, note", _contact_arguments,
             lambda args, ctx: service.contacts(ctx.engine, ctx.tz, args.campaign, args.limit)),
     Command("attempts", "callback attempts", _attempt_arguments, _attempts),
     Command("dnc", "the do-not-call list", _dnc_arguments, _dnc),

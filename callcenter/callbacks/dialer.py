@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ import structlog
 from sqlalchemy import Engine, func, insert, select, update
 
 from callcenter.ami.client import AmiClient, flatten
-from callcenter.ami.grammar import check_originate
+from callcenter.ami.grammar import check_originate, is_recording_path
 from callcenter.ami.translate import STANDARD_PHONES, live_channels, translate_callback
 from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbackSettings, in_peak
@@ -55,11 +55,15 @@ class OriginateSpec:
     callback_queue: str
     caller_id: str
     ring_timeout_s: float
+    # The call's Linkedid -> the file Asterisk records it to, without extension (the
+    # recordings' [recordings] dir as Asterisk sees it); None: app_queue's default name.
+    recording: Callable[[str], str | None] | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, s: CallbackSettings) -> OriginateSpec:
+    def of(cls, s: CallbackSettings,
+           recording: Callable[[str], str | None] | None = None) -> OriginateSpec:
         return cls(s.channel_template, s.customer_first_context, s.agent_first_context,
-                   s.callback_queue, s.caller_id, s.policy.ring_timeout_s)
+                   s.callback_queue, s.caller_id, s.policy.ring_timeout_s, recording)
 
 
 def originate_fields(spec: OriginateSpec, ref: at.AttemptRef,
@@ -68,6 +72,11 @@ def originate_fields(spec: OriginateSpec, ref: at.AttemptRef,
     customer = spec.channel_template.format(number=ref.phone)
     variables = [f"CC_ATTEMPT={ref.attempt_id}", f"CC_CAMPAIGN={ref.campaign_id}",
                  f"CC_QUEUE={spec.callback_queue}", f"CC_NUMBER={ref.phone}"]
+    # The originated channel's id is the call's Linkedid (it is the first channel), and
+    # so the ticket's: the recording is named by it as an inbound call's is.
+    path = spec.recording(ref.uniqueid) if spec.recording is not None else None
+    if path is not None and is_recording_path(path):
+        variables.append(f"CC_RECORDING={path}")
     if ref.mode is at.Mode.AGENT_FIRST:
         fields = {"Channel": agent_interface or "", "Context": spec.agent_first_context,
                   "Exten": "s", "Priority": "1",
@@ -88,8 +97,10 @@ class Dialer:
                  clock: Clock, center_tz: ZoneInfo, free_agents: Callable[[str], int],
                  paused_by_surge: Callable[[], bool],
                  phones: PhoneRules = STANDARD_PHONES,
-                 leader: LeaderGate | None = None) -> None:
+                 leader: LeaderGate | None = None,
+                 recording: Callable[[str], str | None] | None = None) -> None:
         self.engine = engine
+        self.spec = OriginateSpec.of(settings, recording)
         # Only the leader dials; alone, always.  A new leader first reconciles what the
         # old one left under way (`ready`), then dials.
         self.leader = leader or LeaderGate()
@@ -255,7 +266,7 @@ class Dialer:
         action_id = f"cb-act-{uuid.uuid4().hex}"
         try:  # again, just before dialing: nothing but a number reaches Originate
             number = PhoneNumber.parse(contact.phone, self.phones).digits
-            check_originate(originate_fields(OriginateSpec.of(self.settings), at.AttemptRef(
+            check_originate(originate_fields(self.spec, at.AttemptRef(
                 0, campaign.id, channel_id, action_id, number, at.Mode(campaign.mode)),
                 campaign.agent_interface))
         except (InvalidPhoneNumber, AmiUnsafeValue) as exc:
@@ -269,7 +280,7 @@ class Dialer:
             return  # someone else took it
         ref = at.AttemptRef(attempt_id, campaign.id, channel_id, action_id, number,
                             at.Mode(campaign.mode))
-        fields = check_originate(originate_fields(OriginateSpec.of(self.settings), ref,
+        fields = check_originate(originate_fields(self.spec, ref,
                                                   campaign.agent_interface))
         self.attempts.dialing(ref)  # before any event of the channel can arrive
         _bound(ref).info("callback.dialing", mode=campaign.mode)

@@ -314,10 +314,11 @@ def attempts(engine: Engine, tz: ZoneInfo, campaign_id: int | None,
 def contacts(engine: Engine, tz: ZoneInfo, campaign_id: int | None,
              limit: int = 500) -> list[dict[str, Any]]:
     """Contacts, newest first: whom we owe or plan a call, in which campaign, by when;
-    `joined_at` is when a keep-your-place caller first joined the queue."""
+    `joined_at` is when a keep-your-place caller first joined the queue; `outcome` the
+    last call's (a keep-your-place request done: `connected`)."""
     query = (select(m.Contact.id, m.Contact.phone, m.Contact.campaign_id, m.Campaign.kind,
                     m.Contact.status, m.Contact.deadline, m.Contact.joined_at, m.Contact.note,
-                    m.Contact.attempts)
+                    m.Contact.attempts, m.Contact.last_outcome)
              .join(m.Campaign, m.Campaign.id == m.Contact.campaign_id)
              .order_by(m.Contact.id.desc()).limit(limit))
     if campaign_id:
@@ -325,7 +326,8 @@ def contacts(engine: Engine, tz: ZoneInfo, campaign_id: int | None,
     with engine.connect() as conn:
         return [{"id": c.id, "phone": c.phone, "campaign": c.campaign_id, "kind": c.kind,
                  "status": c.status, "due_by": _iso(c.deadline, tz),
-                 "joined_at": _iso(c.joined_at, tz), "attempts": c.attempts, "note": c.note}
+                 "joined_at": _iso(c.joined_at, tz), "attempts": c.attempts,
+                 "outcome": c.last_outcome, "note": c.note}
                 for c in conn.execute(query)]
 
 

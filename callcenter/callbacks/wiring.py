@@ -25,6 +25,7 @@ from callcenter.domain import outcomes as oc
 from callcenter.domain.keep_place import is_virtual
 from callcenter.domain.phone import PhoneNumber
 from callcenter.domain.surge import SurgeState
+from callcenter.recordings.settings import RecordingsSettings
 
 log = structlog.get_logger("callcenter.callbacks")
 
@@ -117,7 +118,8 @@ def wire(core: Core) -> Contribution:
     dialer = Dialer(core.engine, core.ami, settings=settings, clock=core.clock, center_tz=core.tz,
                     free_agents=core.tracker.agents_available,
                     paused_by_surge=lambda: hold.paused,
-                    phones=core.config.get(CenterSettings).phones, leader=core.leader)
+                    phones=core.config.get(CenterSettings).phones, leader=core.leader,
+                    recording=core.config.get(RecordingsSettings).asterisk_name)
     abandoned = AbandonedCallers(core, settings)
     feed = CampaignFeed(core)
     dialer.on_change = feed.changed
