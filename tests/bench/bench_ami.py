@@ -24,6 +24,7 @@ from callcenter.ami.client import RawMessage
 from callcenter.config import load
 from callcenter.daemon import Daemon
 from callcenter.store import db
+from callcenter.testbed.asterisk import free_port
 from tests.fakeami import FakeAmi, encode
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "inbound"
@@ -106,7 +107,10 @@ async def whole_daemon(blob: bytes, count: int, workdir: Path) -> tuple[float, f
                                  "CALLCENTER__AMI__PORT": str(port),
                                  "CALLCENTER__AMI__USERNAME": "cc",
                                  "CALLCENTER__AMI__SECRET": fake.secret,
-                                 "CALLCENTER__AMI__QUEUE_LOG": ""})  # no Asterisk here
+                                 "CALLCENTER__AMI__QUEUE_LOG": "",  # no Asterisk here
+                                 # ports of its own: other daemons may run beside it
+                                 "CALLCENTER__WEB__PORT": str(free_port()),
+                                 "CALLCENTER__AGI__PORT": str(free_port())})
     daemon = _BenchDaemon(config)
     daemon.done = asyncio.Event()
     task = asyncio.create_task(daemon.run())
