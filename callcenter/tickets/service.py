@@ -172,7 +172,8 @@ def _clocks(t: Any) -> tr.TicketClocks:
         id=t.id, category=t.category, status=t.status, opened_at=t.opened_at,
         dispatched_at=t.dispatched_at, accepted_at=t.accepted_at,
         callback_due_at=t.callback_due_at, lead_called_at=t.lead_called_at, rating=t.rating,
-        rated_at=t.rated_at, review_due_at=t.review_due_at, reviewed_at=t.reviewed_at)
+        rated_at=t.rated_at, review_due_at=t.review_due_at, reviewed_at=t.reviewed_at,
+        investigation_due_at=t.investigation_due_at, resolved_at=t.resolved_at)
 
 
 def _checked(key: str, value: Any) -> Any:
@@ -300,7 +301,7 @@ def staff_rating_change(before: dict[str, Any], after: dict[str, Any]) -> Rating
 def check_overdue(engine: Engine, rules: tr.TicketRules, now: float) -> list[AlertTransition]:
     """Raise one alert per late duty per ticket; clear it once the duty is done."""
     pending = or_(m.Ticket.dispatched_at.is_not(None), m.Ticket.callback_due_at.is_not(None),
-                  m.Ticket.review_due_at.is_not(None))
+                  m.Ticket.review_due_at.is_not(None), m.Ticket.investigation_due_at.is_not(None))
     changed: list[AlertTransition | None] = []
     with engine.begin() as conn:
         rows = conn.execute(select(m.Ticket).where(pending)).all()

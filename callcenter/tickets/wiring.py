@@ -4,6 +4,7 @@ this feature logs them, runs the workflow's overdue check and serves the desk.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import structlog
 
@@ -35,7 +36,9 @@ def _log(outcomes: Sequence[oc.Outcome]) -> None:
 
 def wire(core: Core) -> Contribution:
     settings = core.config.get(TicketSettings)
-    rules = settings.rules
+    complaint_rules = core.config.get(ComplaintSettings).rules
+    # The investigation's deadline is the complaints' setting: its overdue alert says it.
+    rules = replace(settings.rules, investigation=complaint_rules.investigation)
     # Deadlines in working days follow the center's one working calendar.
     calendar = callback_settings(core.config.get(CallbacksSection), core.tz).window.calendar
 
@@ -43,7 +46,7 @@ def wire(core: Core) -> Contribution:
         return deadline_for(rule, start, core.tz, calendar)
 
     callback_queue = core.config.get(CallbacksSection).callback_queue
-    policy = ComplaintPolicy(core.config.get(ComplaintSettings).rules,
+    policy = ComplaintPolicy(complaint_rules,
                              core.config.get(LedgerSettings).rules,
                              core.config.get(CenterSettings).phones)
     return Contribution(

@@ -32,13 +32,15 @@ def call_view(call: ActiveCall) -> dict[str, Any]:
 class LiveFeed:
     def __init__(self, hub: Hub, wallboard: Wallboard, tracker: LiveView, *,
                  thresholds: dict[str, Any],
-                 surge: SurgeState = NORMAL, ratings: RatingSplit | None = None) -> None:
+                 surge: SurgeState = NORMAL, ratings: RatingSplit | None = None,
+                 definitions: dict[str, dict[str, str]] | None = None) -> None:
         self.hub = hub
         self.wallboard = wallboard
         self.tracker = tracker
         self.surge = surge
         self.thresholds = thresholds
         self.ratings = ratings  # today's rating split per queue
+        self.definitions = definitions or {}  # the tile figures' glossary (中文, English)
 
     def on_outcomes(self, outcomes: Sequence[oc.Outcome]) -> None:
         changes = self.wallboard.apply(outcomes)
@@ -84,5 +86,5 @@ class LiveFeed:
 
     def snapshot(self) -> dict[str, Any]:
         return {**self.wallboard.snapshot(), "surge": self.surge.view(),
-                "thresholds": self.thresholds,
+                "thresholds": self.thresholds, "definitions": self.definitions,
                 "ratings": self.ratings.views() if self.ratings is not None else []}

@@ -84,9 +84,14 @@ async function detail(id) {
       ["status", CC.t("st_" + t.status)], ["content", t.content], ["address", t.address], ["resolution", t.resolution],
       ["callback_due", clock(t.callback_due_at)], ["review_due", clock(t.review_due_at)],
       ["rating", t.rating ? CC.t("rate_" + t.rating) : "–"]];
+    if (t.category === "投诉") {  // the complaint's clocks and verdict, as stored
+      fields.push(["investigation_due", clock(t.investigation_due_at)], ["resolved_at", clock(t.resolved_at)],
+        ["verdict", t.verdict ? `${CC.t("verdict_" + t.verdict)} · ${t.verdict_by} ${clock(t.verdict_at)}` : CC.t("verdict_pending")]);
+    }
     document.getElementById("detail-body").replaceChildren(...fields.map(([k, v]) =>
       el("label", {}, el("span", {}, CC.t(k)), el("b", { class: k === "phone" ? "phone" : null }, v || "–"))));
     player(t);
+    await complaintForm(t, () => detail(id));
     if (CC.me.role === "supervisor") {
       document.getElementById("detail-supervise").classList.remove("hidden");
       const rating = document.getElementById("detail-rating");
@@ -120,6 +125,7 @@ async function detail(id) {
   const query = new URLSearchParams(location.search);
   if (query.get("review") !== null) form.review_pending.checked = true;  // the review list
   await search();
+  agentChoices();
   const id = query.get("id");
   if (id) detail(id);
 })();

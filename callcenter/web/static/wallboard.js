@@ -1,7 +1,7 @@
 // The wallboard: snapshot on connect, then every change pushed by the daemon.
 // Times in state and waits tick locally from the pushed timestamps.
 "use strict";
-const state = { queues: new Map(), agents: new Map(), series: [], thresholds: {}, alerts: new Map(), dayStart: 0 };
+const state = { queues: new Map(), agents: new Map(), series: [], thresholds: {}, alerts: new Map(), dayStart: 0, definitions: {} };
 const ratings = new Map();  // queue -> today's rating split (满意/一般/不满意), pushed as "ratings"
 const RATED = ["satisfied", "ordinary", "unsatisfied"];
 
@@ -24,6 +24,12 @@ function ratingSplit(queue) {
       `${CC.t("rated_by_ivr")} ${r.by_ivr} · ${CC.t("rated_by_staff")} ${r.by_staff}`));
 }
 
+// A day figure's definition (the reports' glossary, sent with the snapshot), on hover.
+function defined(column) {
+  const d = state.definitions[column];
+  return d ? (CC.lang === "en" ? d.en : d.zh) : undefined;
+}
+
 function queueTile(q) {
   const wait = q.oldest_joined_at ? CC.now() - q.oldest_joined_at : null;
   return el("article", { class: "tile", id: `queue-${q.queue}`, "data-queue": q.queue },
@@ -31,9 +37,11 @@ function queueTile(q) {
     el("div", { class: `big waiting${q.waiting > (state.thresholds.level1 ?? Infinity) ? " hot" : ""}`, title: CC.t("waiting") }, q.waiting),
     el("dl", {},
       el("dt", {}, CC.t("longest_wait")), el("dd", { class: "longest", "data-since": q.oldest_joined_at ?? "" }, duration(wait)),
-      el("dt", {}, CC.t("service_level")), el("dd", { class: "sl" }, pct(q.service_level_pct)),
-      el("dt", {}, CC.t("abandon_rate")), el("dd", { class: "abandon" }, pct(q.abandon_rate_pct)),
-      el("dt", {}, CC.t("answered_today")), el("dd", { class: "answered" }, q.answered),
+      el("dt", { title: defined("service_level_pct") }, CC.t("service_level")), el("dd", { class: "sl" }, pct(q.service_level_pct)),
+      el("dt", { title: defined("three_ring_pct") }, CC.t("three_ring")), el("dd", { class: "three-ring" }, pct(q.three_ring_pct)),
+      el("dt", { title: defined("abandon_rate_pct") }, CC.t("abandon_rate")),
+      el("dd", { class: "abandon", title: `${CC.t("short_abandons")} ${q.short_abandoned ?? 0}` }, pct(q.abandon_rate_pct)),
+      el("dt", { title: defined("answered") }, CC.t("answered_today")), el("dd", { class: "answered" }, q.answered),
       el("dt", {}, CC.t("agents_free")), el("dd", { class: "free" }, q.agents_available),
       el("dt", {}, CC.t("virtual_waiters")), el("dd", { class: "virtual" }, q.virtual_waiters ?? 0)),
     ratingSplit(q.queue));
@@ -149,6 +157,7 @@ function tick() {
       state.queues = new Map(s.queues.map((q) => [q.queue, q]));
       state.agents = new Map(s.agents.map((a) => [a.interface, a]));
       state.series = s.series; state.thresholds = s.thresholds; state.dayStart = s.day_start;
+      state.definitions = s.definitions || {};
       state.alerts = new Map((s.alerts || []).map((a) => [a.id, a]));
       ratings.clear(); (s.ratings || []).forEach((r) => ratings.set(r.queue, r));
       renderQueues(); renderAgents(); renderChart(); renderSurge(s.surge); renderAlerts();
