@@ -16,7 +16,7 @@ from callcenter.ami.client import AmiClient, RawMessage, flatten
 from callcenter.ami.settings import AmiSettings
 from callcenter.testbed.asterisk import ADMIN_SECRET, ADMIN_USER, TestBed
 
-SHIPPED_QUEUES = ("support", "complaints", "callback")  # dialplan/queues.conf
+SHIPPED_QUEUES = ("support", "complaints", "callback")  # dialplan/queues_callcenter.conf
 
 
 def agent_interface(agent_id: str) -> str:
