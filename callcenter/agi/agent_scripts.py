@@ -3,10 +3,11 @@ daemon only what the center's settings own; the dialplan itself adds, removes an
 pauses the member (AddQueueMember, RemoveQueueMember, PauseQueueMember), so Asterisk's
 own QueueMember* events are what the wallboard and the desk show, as from the desk.
 
-- `/agent_queues,<member>` (*71 log in, *72 log out): CC_QUEUES, the desk's queues
+- `/agent_queues,<member>,login|logout` (*71, *72): CC_QUEUES, the desk's queues
   (`[desk] queues`, joined by &), and CC_MEMBER_NAME, the name of the user whose
   member that is (as the desk logs them in; "" = Asterisk shows the interface).  A
-  disabled user's member, or one that is no interface, gets CC_QUEUES "".
+  member that is no interface gets CC_QUEUES "", and so does a disabled user's logging
+  in (logging out is always allowed).
 - `/pause_reason,<digits>` (*73N): CC_PAUSE_REASON, the Nth of `[desk] pause_reasons`,
   and CC_PAUSE yes; no such reason: CC_PAUSE no (the phone hears an error, nothing
   changes).  The dialplan's default, when the daemon cannot be asked: pause with no
@@ -55,7 +56,7 @@ class AgentQueues:
             agi.set_variable("CC_QUEUES", "")
             return "invalid"
         found = self.find(member)
-        if found is not None and found[1]:
+        if found is not None and found[1] and _arg(call, 2) != "logout":
             log.info("agi.agent_disabled", member=member, user=found[0].username, **call.ids)
             agi.set_variable("CC_QUEUES", "")
             return "disabled"
