@@ -110,7 +110,8 @@ def load(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] 
             section, entry, key = _env_key(var, kinds)
             for table in _entries(values[section], kinds[section], entry, var):
                 table[key] = _from_env(var, text, _types(kinds[section])[key])
-    built: dict[type, tuple[Any, ...]] = {kind: tuple(_build(kind, t) for t in values[name]) for name, kind in kinds.items()}
+    built: dict[type, tuple[Any, ...]] = {
+        kind: tuple(_build(kind, t) for t in values[name]) for name, kind in kinds.items()}
     return Config(source, {kind: entries[0] for kind, entries in built.items()},
                   {kind: entries for kind, entries in built.items() if len(entries) > 1
                    or isinstance(raw.get(_name(kind)), list)})
