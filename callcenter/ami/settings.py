@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 from callcenter.checks import port, positive
 from callcenter.config import setting
+from callcenter.domain.outcomes import DEFAULT_SERVER
 
-DEFAULT_SERVER = "default"
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 

@@ -17,9 +17,8 @@ from callcenter.ops.settings import OpsSettings
 
 
 def ami_links(core: Core) -> Mapping[str, AmiClient]:
-    """The AMI links by server name: one today, "default" (named servers come with
-    several `[[ami]]` sections)."""
-    return {"default": core.ami}
+    """The AMI links by server name (`[[ami]]` name; "default" for a single `[ami]`)."""
+    return {name: server.ami for name, server in core.servers.items()}
 
 
 def ami_collectors(core: Core) -> list[Live]:
