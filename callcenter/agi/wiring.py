@@ -105,7 +105,7 @@ def scripts(core: Core, bridge: LoopBridge) -> tuple[dict[str, Script], Requests
                                             caller_id=callbacks.caller_id),
         handle_times=kp.HandleTimes(keep.handle_window, keep.default_handle_s,
                                     core.config.get(RulesSettings).wrapup_s),
-        live=core.tracker)
+        live=core.live)
     return {
         "after_hours": AfterHours(hours, hotline, tz=core.tz, clock=core.clock, request=request,
                                   recording=recordings.asterisk_name),

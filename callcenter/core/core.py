@@ -63,3 +63,13 @@ class Core:
     # Whether this daemon may act (dial, send webhooks, run jobs, its own AMI actions):
     # always alone; the holder of the lock in the standby mode (callcenter/cluster/).
     leader: LeaderGate = field(default_factory=LeaderGate)
+
+    def ami_of(self, interface: str) -> AmiClient:
+        """The AMI link of the server this agent's phone is on (logged in to a queue
+        there, or on a call there); the first server's when none says so."""
+        if len(self.servers) > 1:
+            for server in self.servers.values():
+                if server.tracker.memberships_of(interface) or server.tracker.current_call(
+                        interface):
+                    return server.ami
+        return self.ami

@@ -37,7 +37,7 @@ def ami_collectors(core: Core) -> list[Live]:
 
 def live_collectors(core: Core) -> list[Live]:
     """The tracker's picture, read at scrape time (on the event loop, where it lives)."""
-    tracker = core.tracker
+    tracker = core.live
     return [
         gauge("callcenter_queue_waiting_callers", "Callers waiting in the queue now",
               lambda: {(q,): n for q, n in tracker.counts().waiting.items()}, ["queue"]),

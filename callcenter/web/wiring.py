@@ -41,7 +41,7 @@ def wire(core: Core) -> Contribution:
     hub = Hub(settings.client_queue_max)
     ratings = RatingSplit(core.tz, core.clock, rating_seed(core.engine, core.clock.now(), core.tz),
                           seed.day)
-    live = LiveFeed(hub, Wallboard(core.tz, core.clock, bucket_s, seed), core.tracker,
+    live = LiveFeed(hub, Wallboard(core.tz, core.clock, bucket_s, seed), core.live,
                     thresholds={"level1": th.level1_threshold, "level2": th.level2_threshold,
                                 "level1_inclusive": th.level1_inclusive,
                                 "level2_inclusive": th.level2_inclusive},
@@ -49,7 +49,7 @@ def wire(core: Core) -> Contribution:
     core.app.state.ctx = WebContext(
         engine=core.engine, clock=core.clock, tz=core.tz, settings=settings, hub=hub, live=live,
         throttle=LoginThrottle(core.clock, settings.throttle_policy),
-        tracker=core.tracker)
+        tracker=core.live)
     server = WebServer(core.app, settings.host, settings.port)
     stopped = asyncio.Event()
 
