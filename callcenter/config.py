@@ -105,11 +105,12 @@ def load(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] 
             for table in _entries(values[section], kinds[section], entry, f"credential {section}"):
                 table[key] = _from_env(f"credential {section}.{key}", text,
                                        _types(kinds[section])[key])
-    for var, text in env.items():
-        if var.startswith(ENV_PREFIX):
-            section, entry, key = _env_key(var, kinds)
-            for table in _entries(values[section], kinds[section], entry, var):
-                table[key] = _from_env(var, text, _types(kinds[section])[key])
+    # Every entry's overrides first, then one entry's (CALLCENTER__AMI__PBX2__PORT wins).
+    overrides = [(var, text, *_env_key(var, kinds)) for var, text in env.items()
+                 if var.startswith(ENV_PREFIX)]
+    for var, text, section, entry, key in sorted(overrides, key=lambda o: o[3] is not None):
+        for table in _entries(values[section], kinds[section], entry, var):
+            table[key] = _from_env(var, text, _types(kinds[section])[key])
     built: dict[type, tuple[Any, ...]] = {
         kind: tuple(_build(kind, t) for t in values[name]) for name, kind in kinds.items()}
     return Config(source, {kind: entries[0] for kind, entries in built.items()},

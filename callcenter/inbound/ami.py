@@ -73,15 +73,14 @@ class InboundStream:
 
     async def on_connected(self) -> None:
         """On every (re)connect: the whole picture from QueueStatus."""
-        ami = self.server.ami
-        if self.several:
-            await self._check_systemname()
-        reply = await ami.action({"Action": "QueueStatus"}, as_list=True)
+        reply = await self.server.ami.action({"Action": "QueueStatus"}, as_list=True)
         snap = snapshot([flatten(m) for m in reply], self.phones)
         log.info("ami.resynced", server=self.name, queues=len(snap.queues),
                  members=len(snap.members), waiting=len(snap.waiting))
         self.core.outcomes.publish(stamped(self.tracker.handle(snap), self.name))
         self._timers_changed.set()
+        if self.several:  # after the resync: nothing waits for it
+            await self._check_systemname()
 
     async def _check_systemname(self) -> None:
         """With several servers a call is known by its Linkedid alone (one ticket per
