@@ -111,6 +111,8 @@ def scripts(core: Core, bridge: LoopBridge) -> tuple[dict[str, Script], Requests
                                             recording=recordings.asterisk_name),
         handle_times=kp.HandleTimes(keep.handle_window, keep.default_handle_s,
                                     core.config.get(RulesSettings).wrapup_s),
+        # the first server's tracker: keep-your-place originates its placeholders there
+        # (core.ami), so that is where they wait and are expected
         live=core.tracker)
     ended = KeepPlaceEnded(requests)
     return {

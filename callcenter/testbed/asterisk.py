@@ -93,6 +93,9 @@ class TestBed:
     ami_port: int = field(default_factory=free_port)
     # Where the shipped dialplan's ${CC_AGI} points: the daemon under test listens here.
     agi_port: int = field(default_factory=free_port)
+    # asterisk.conf's `systemname` (it prefixes every Uniqueid): set it on each of
+    # several servers one daemon follows, so their call ids never collide.
+    systemname: str = ""
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -140,6 +143,8 @@ class TestBed:
             text = template.read_text(encoding="utf-8")
             for key, value in values.items():
                 text = text.replace("@" + key + "@", value)
+            if template.name == "asterisk.conf" and self.systemname:
+                text += f"systemname = {self.systemname}\n"
             (etc / template.name).write_text(text, encoding="utf-8")
         # The shipped include files, loaded as they are (proven to parse and work), by the
         # #include lines docs/install.md tells an operator to add (conf/*.conf); only the
