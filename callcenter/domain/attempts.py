@@ -21,7 +21,9 @@ Precedence, as found by the live tests (tests/integration/test_callbacks_live.py
   its cause is the agent's, never used for the customer's outcome.
 * Answered and ended: the agent records the outcome and score, nothing is coded here.
 * Reconnect: a live channel is followed again (Up, or for agent-first bridged to the
-  customer, means answered); a vanished one goes to review.
+  customer, means answered); a vanished one goes to review.  A customer-first call
+  already bridged to an agent we never saw connect (the AgentConnect came while we
+  were away) has its agent asked of the channel (`AskAgent`, MEMBERINTERFACE).
 
 The shell (callcenter/callbacks/dialer.py) carries out the decisions returned.
 """
@@ -106,6 +108,7 @@ class Pending:
 
     ref: AttemptRef
     answered: bool
+    agent: str | None = None  # the agent the store has for it, if any
 
 
 # -- decisions: what the shell carries out ---------------------------------------------
@@ -156,7 +159,16 @@ class FollowedAgain:
     answered: bool
 
 
-Decision = MarkAnswered | AgentTook | AwaitAgentOutcome | RecordNetworkOutcome | MarkVanished | FollowedAgain
+@dataclass(frozen=True, slots=True)
+class AskAgent:
+    """Alive on reconnect, talking to an agent whose AgentConnect we missed: the shell
+    asks the channel which member took it (its answer is a `MemberOfChannel`)."""
+
+    ref: AttemptRef
+
+
+Decision = (MarkAnswered | AgentTook | AwaitAgentOutcome | RecordNetworkOutcome | MarkVanished
+            | FollowedAgain | AskAgent)
 FINAL = (AwaitAgentOutcome, RecordNetworkOutcome, MarkVanished)
 
 
@@ -215,15 +227,8 @@ class Attempts:
                 if a is None or a.agent_first or event.state != CHANNEL_STATE_UP:
                     return []  # agent-first: Up is the agent answering, not the customer
                 return self._answered(a)
-            case ev.AgentConnected():
-                a = self.watched.get(event.uniqueid)
-                if a is None or a.agent_first:
-                    return []
-                decisions = self._answered(a)  # taken by an agent: answered, Newstate or not
-                if event.interface != a.agent:
-                    a.agent = event.interface
-                    decisions.append(AgentTook(a.ref, event.interface))
-                return decisions
+            case ev.AgentConnected() | ev.MemberOfChannel():
+                return self._taken(event.uniqueid, event.interface)
             case ev.DialEnded():
                 a = self.watched.get(event.uniqueid)
                 if a is None or not a.agent_first or not event.status or a.answered:
@@ -242,6 +247,16 @@ class Attempts:
             return []
         a.answered, a.grace_until = True, None  # a conversation ends with its Hangup only
         return [MarkAnswered(a.ref, self.clock.now())]
+
+    def _taken(self, uniqueid: str, interface: str) -> list[Decision]:
+        a = self.watched.get(uniqueid)
+        if a is None or a.agent_first or not interface:
+            return []
+        decisions = self._answered(a)  # taken by an agent: answered, Newstate or not
+        if interface != a.agent:
+            a.agent = interface
+            decisions.append(AgentTook(a.ref, interface))
+        return decisions
 
     def _hung_up(self, event: ev.ChannelHungUp) -> list[Decision]:
         a = self.watched.get(event.uniqueid)
@@ -316,12 +331,14 @@ class Attempts:
             if channel is not None:
                 if a is None:  # after a restart: the reply went with the old process
                     a = self.watched[p.ref.uniqueid] = _Attempt(
-                        p.ref, answered=p.answered, reply_outstanding=False)
+                        p.ref, answered=p.answered, agent=p.agent, reply_outstanding=False)
                 # The agent's channel is Up once the agent answers: for agent-first only
                 # being bridged to the customer says the customer answered.
                 up = bool(channel.bridge_id) if a.agent_first else channel.state == CHANNEL_STATE_UP
                 decisions += self._answered(a) if up else []
                 decisions.append(FollowedAgain(a.ref, a.answered))
+                if channel.bridge_id and a.agent is None and not a.agent_first:
+                    decisions.append(AskAgent(a.ref))  # an agent took it while we were away
             elif a is None or not (a.reply_outstanding or a.grace_until is not None):
                 self.watched.pop(p.ref.uniqueid, None)
                 decisions.append(MarkVanished(p.ref))

@@ -245,19 +245,23 @@ def test_reconcile_after_a_restart_follows_the_live_and_reviews_the_vanished() -
     known = at.AttemptRef(3, 1, "cb-known", "a3", "3", at.Mode.CUSTOMER_FIRST)
     gone = at.AttemptRef(4, 1, "cb-gone", "a4", "4", at.Mode.CUSTOMER_FIRST)
     decisions = m.reconcile(
-        [at.Pending(ringing, False), at.Pending(talking, False), at.Pending(known, True),
-         at.Pending(gone, True)],
+        [at.Pending(ringing, False), at.Pending(talking, False),
+         at.Pending(known, True, agent="Local/4000@testbed-agents/n"), at.Pending(gone, True)],
         [ev.LiveChannel("cb-ringing", 5), ev.LiveChannel("cb-talking", at.CHANNEL_STATE_UP, "b"),
          ev.LiveChannel("cb-known", at.CHANNEL_STATE_UP, "b"), ev.LiveChannel("other", 6)])
     assert decisions == [
         at.FollowedAgain(ringing, False),
-        at.MarkAnswered(talking, T0), at.FollowedAgain(talking, True),
-        at.FollowedAgain(known, True),
+        # bridged to an agent we never saw connect: the channel is asked who
+        at.MarkAnswered(talking, T0), at.FollowedAgain(talking, True), at.AskAgent(talking),
+        at.FollowedAgain(known, True),  # its agent is in the store already
         at.MarkVanished(gone)]
     assert set(m.watched) == {"cb-ringing", "cb-talking", "cb-known"}
     # No reply will come for those followed again: the Hangup decides alone.
     assert m.handle(hangup(ringing, at.CAUSE_NO_ANSWER)) == [
         network(Outcome.NO_ANSWER, None, at.CAUSE_NO_ANSWER, ref=ringing)]
+    assert m.handle(ev.MemberOfChannel("cb-talking", "Local/4001@testbed-agents/n")) == [
+        at.AgentTook(talking, "Local/4001@testbed-agents/n")]
+    assert m.handle(ev.MemberOfChannel("cb-known", "")) == []  # nobody: nothing to say
     assert m.handle(hangup(talking, 16)) == [at.AwaitAgentOutcome(talking, 16, T0)]
 
 

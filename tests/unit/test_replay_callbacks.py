@@ -48,7 +48,9 @@ EXPECTED = {
     "reconnect_while_ringing": ["followed again (answered=False)", "answered", AGENT, ENDED_16],
     "reconnect_then_no_answer": ["followed again (answered=False)",
                                  "no_answer (reason=3 cause=19)"],
-    "reconnect_after_answer": ["answered", "followed again (answered=True)", ENDED_16],
+    # cb0 took it while we were away: its AgentConnect is gone, the channel says who.
+    "reconnect_after_answer": ["answered", "followed again (answered=True)",
+                               "asks the channel for its agent", AGENT, ENDED_16],
     "reconnect_vanished": ["vanished: review"],
 }
 RECONNECTS = sorted(name for name in EXPECTED if name.startswith("reconnect"))
@@ -232,14 +234,18 @@ class _FakeAmi:
         self.sent: list[dict[str, str]] = []
         self.reply: asyncio.Future[list[dict[str, str]]] | None = None
         self.listing: list[dict[str, str]] = []
+        self.member: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
 
     async def originate(self, fields: dict[str, str], *, timeout: float) -> list[dict[str, str]]:
         self.sent.append(fields)
         self.reply = asyncio.get_running_loop().create_future()
         return await self.reply
 
-    async def action(self, fields: dict[str, str], *, as_list: bool = False) -> list[dict[str, str]]:
+    async def action(self, fields: dict[str, str], *,
+                     as_list: bool = False) -> list[dict[str, str]] | dict[str, str]:
         self.sent.append(fields)
+        if fields["Action"] == "Getvar":
+            return await self.member  # the recorded reply, once the stream reaches it
         return self.listing
 
 
@@ -284,6 +290,7 @@ async def _play(db_url: str, scenario: str, *,
     action_id = ami.sent[0]["ActionID"]
     link = fixture.get("link")
     listing_id = link["reconcile"]["ActionID"] if link else None
+    member_id = link["member"]["ActionID"] if link and "member" in link else None
     replies: list[dict[str, str]] = []
     sent: list[dict[str, str]] = []  # every action sent, by every process
     lost = False
@@ -304,6 +311,8 @@ async def _play(db_url: str, scenario: str, *,
             ami.listing.append(raw)
             if raw.get("Event") == "CoreShowChannelsComplete":
                 await dialer.reconcile()
+        elif member_id and raw.get("ActionID") == member_id:
+            ami.member.set_result(raw)
         elif raw.get("ActionID") == action_id and ami.reply is not None and not ami.reply.done():
             replies.append(raw)
             if raw.get("Event") == "OriginateResponse":
@@ -331,7 +340,7 @@ async def test_dialer_shell_answered_calls_await_the_agent(db_url: str, scenario
         "ended", None, None if scenario.startswith("agent_first") else 16)
     assert attempt.answered_at is not None and attempt.ended_at is not None
     assert contact.status == "awaiting_outcome"
-    if scenario in ("answered", "reconnect_while_ringing"):
+    if not scenario.startswith("agent_first"):  # reconnect_after_answer: asked of the channel
         assert attempt.agent_interface == "Local/4000@testbed-agents/n"
 
 
@@ -355,3 +364,44 @@ async def test_dialer_shell_sends_a_vanished_attempt_to_review(db_url: str, rest
     assert (attempt.status, attempt.outcome, contact.status) == ("unknown", None, "review")
     # Asked what lives, never dialed again.
     assert [a.get("Action", "Originate") for a in sent] == ["Originate", "CoreShowChannels"]
+
+
+# -- an agent who took the call while we were away --------------------------------------
+def test_the_agent_is_asked_only_of_a_bridged_call_whose_agent_nobody_knows() -> None:
+    """reconnect_after_answer's reconciliation, with what the store may already know:
+    an agent written before the crash is not asked again, and a call still waiting in
+    the queue (not bridged) has its AgentConnect to come, live."""
+    fixture = load_fixture("callbacks", "reconnect_after_answer")
+    (_t, ref), = originated(fixture)
+    listing = [r["event"] for r in fixture["events"]
+               if r["event"].get("ActionID") == fixture["link"]["reconcile"]["ActionID"]]
+    live = tr.live_channels(listing)
+    (ours,) = [c for c in live if c.uniqueid == ref.uniqueid]
+    assert ours.bridge_id  # cb0 is talking to the customer
+
+    def reconciled(pending: at.Pending, channels: tuple[ev.LiveChannel, ...]) -> list[str]:
+        return decision_lines(at.Attempts(ManualClock(T0)).reconcile([pending], channels))
+
+    assert reconciled(at.Pending(ref, answered=True), live) == [
+        "followed again (answered=True)", "asks the channel for its agent"]
+    assert reconciled(at.Pending(ref, answered=True, agent="Local/4000@testbed-agents/n"),
+                      live) == ["followed again (answered=True)"]
+    waiting = tuple(c if c is not ours else ev.LiveChannel(c.uniqueid, c.state) for c in live)
+    assert reconciled(at.Pending(ref, answered=True), waiting) == [
+        "followed again (answered=True)"]
+
+
+def test_the_member_reply_is_read_at_the_boundary() -> None:
+    ok = {"Response": "Success", "Variable": "MEMBERINTERFACE",
+          "Value": "Local/4000@testbed-agents/n"}
+    assert tr.member_of_channel("u", ok) == ev.MemberOfChannel("u", "Local/4000@testbed-agents/n")
+    assert tr.member_of_channel("u", {**ok, "Value": ""}) is None  # no agent (yet)
+    for bad in ({**ok, "Value": "Local/4000\r\nAction: Originate"}, {**ok, "Value": "x" * 129},
+                {**ok, "Variable": "CC_NUMBER"}, {"Response": "Error", "Message": "No such channel"}):
+        with pytest.raises(MalformedEvent) as raised:
+            tr.member_of_channel("u", bad)
+        assert raised.value.error_id == "ami.malformed_event"
+    # an agent-first attempt never takes a member from it: its agent is the campaign's
+    machine = at.Attempts(ManualClock(T0))
+    machine.dialing(at.AttemptRef(1, 1, "u", "a", "19901020031", at.Mode.AGENT_FIRST))
+    assert machine.handle(ev.MemberOfChannel("u", "Local/4000@testbed-agents/n")) == []
