@@ -423,10 +423,15 @@ class Dialer:
             return
         pending = await asyncio.to_thread(self._pending_attempts)
         if pending:
+            # Followed from before the listing: an event between the listing and the
+            # reconciliation (a Hangup, an AgentConnect) is never lost.
+            self.attempts.resume(pending)
             reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
             # A malformed entry raises (an AmiError): the session is retried, rather than
             # an attempt whose entry we could not read being taken for vanished.
             live = live_channels([flatten(msg) for msg in reply])
+            # Those that ended meanwhile were decided by their own events.
+            pending = [p for p in pending if p.ref.uniqueid in self.watched]
             self._carry_out(self.attempts.reconcile(pending, live))
         if self.leader.is_leader():
             self.ready = True

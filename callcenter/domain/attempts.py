@@ -24,6 +24,9 @@ Precedence, as found by the live tests (tests/integration/test_callbacks_live.py
   customer, means answered); a vanished one goes to review.  A customer-first call
   already bridged to an agent we never saw connect (the AgentConnect came while we
   were away) has its agent asked of the channel (`AskAgent`, MEMBERINTERFACE).
+  The attempts the store has under way are followed (`resume`) before the live
+  channels are listed, so no event falls between the listing and the reconciliation;
+  a Hangup before the listing says whether the call was answered waits for it.
 
 The shell (callcenter/callbacks/dialer.py) carries out the decisions returned.
 """
@@ -182,6 +185,7 @@ class _Attempt:
     reply_outstanding: bool = True
     reason: int | None = None  # from the Originate reply
     grace_until: float | None = None
+    unconfirmed: bool = False  # resumed from the store; the live channels not listed yet
 
     @property
     def agent_first(self) -> bool:
@@ -212,6 +216,15 @@ class Attempts:
         dropped = len(self.watched)
         self.watched.clear()
         return dropped
+
+    def resume(self, pending: Iterable[Pending]) -> None:
+        """Before listing the live channels: attempts the store has under way (and this
+        machine does not) are followed from now, their events decided as they come."""
+        for p in pending:
+            if p.ref.uniqueid not in self.watched:
+                self.watched[p.ref.uniqueid] = _Attempt(
+                    p.ref, answered=p.answered, agent=p.agent, reply_outstanding=False,
+                    unconfirmed=True)
 
     def dialing(self, ref: AttemptRef) -> None:
         """Registered before Originate is sent: no event of the channel can come first."""
@@ -271,6 +284,8 @@ class Attempts:
             return []  # the Originate reply decides, with this cause
         if a.reason is not None and a.reason != REASON_ANSWERED:
             return self._final(a, a.reason, a.cause)  # the reply came first: cause is in
+        if a.unconfirmed:
+            return []  # answered while we were away, or not: the listing tells
         # No reply to go by (lost link, restart), or agent-first whose agent answered:
         # the agent's leg ended before the customer's Dial() reported anything.
         return self._unanswered_end(a)
@@ -332,10 +347,14 @@ class Attempts:
                 if a is None:  # after a restart: the reply went with the old process
                     a = self.watched[p.ref.uniqueid] = _Attempt(
                         p.ref, answered=p.answered, agent=p.agent, reply_outstanding=False)
+                a.unconfirmed = False
                 # The agent's channel is Up once the agent answers: for agent-first only
                 # being bridged to the customer says the customer answered.
                 up = bool(channel.bridge_id) if a.agent_first else channel.state == CHANNEL_STATE_UP
                 decisions += self._answered(a) if up else []
+                if a.hung_up:  # listed, then its Hangup came before this reconciliation
+                    decisions += self._unanswered_end(a)  # (answered: the agent's outcome)
+                    continue
                 decisions.append(FollowedAgain(a.ref, a.answered))
                 if channel.bridge_id and a.agent is None and not a.agent_first:
                     decisions.append(AskAgent(a.ref))  # an agent took it while we were away
