@@ -352,7 +352,7 @@ class Attempts:
                 # being bridged to the customer says the customer answered.
                 up = bool(channel.bridge_id) if a.agent_first else channel.state == CHANNEL_STATE_UP
                 decisions += self._answered(a) if up else []
-                if a.hung_up:  # listed, then its Hangup came before this reconciliation
+                if a.hung_up and not a.reply_outstanding:  # a Hangup held for the listing
                     decisions += self._unanswered_end(a)  # (answered: the agent's outcome)
                     continue
                 decisions.append(FollowedAgain(a.ref, a.answered))
