@@ -86,6 +86,10 @@ class Controller:
         await self._setvar(f"AGENT_{agent.agent_id}_TALK", f"{agent.talk_s:g}")
         await self._setvar(f"AGENT_{agent.agent_id}_SAY", agent.says)
 
+    async def answer_customer(self, number: str) -> None:
+        """A `1990 7` customer of testbed-customers, ringing, answers now."""
+        await self._setvar(f"CUSTOMER_{number}_ANSWER", "yes")
+
     async def _setvar(self, name: str, value: str) -> None:
         await self._client.action({"Action": "Setvar", "Variable": name, "Value": value})
 
