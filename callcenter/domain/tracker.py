@@ -56,7 +56,8 @@ from callcenter.domain.tracker_state import (
 )
 
 _NOT_STAFFED = (AgentState.LOGGED_OUT, AgentState.PAUSED, AgentState.UNAVAILABLE)
-_FREE_SOON = (AgentState.AVAILABLE, AgentState.RINGING)
+# Free within seconds: wrap-up ends long before a call's handle time would.
+_FREE_SOON = (AgentState.AVAILABLE, AgentState.RINGING, AgentState.WRAP_UP)
 
 
 class Tracker(LiveView):
@@ -124,8 +125,9 @@ class Tracker(LiveView):
         return staffed
 
     def agents_free_soon(self, queue: str) -> int:
-        """Members of the queue free or ringing (a ringall queue rings every free agent
-        for the first caller: the others are free again the moment one answers)."""
+        """Members of the queue free, ringing (a ringall queue rings every free agent
+        for the first caller: the others are free again the moment one answers) or in
+        wrap-up (free again within seconds)."""
         soon = 0
         for interface in self._members.get(queue, ()):
             if self.state_of(self.agents[interface]) in _FREE_SOON:

@@ -22,6 +22,7 @@ from callcenter.domain.rules import RingRules
 from callcenter.domain.tracker import Tracker
 from callcenter.domain.wallboard import Wallboard
 from callcenter.store import db
+from tests.replay import load, run
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = 1_795_000_000.0
@@ -169,3 +170,12 @@ def test_a_placeholder_counts_as_waiting_and_is_shown_as_a_virtual_waiter() -> N
     queues: Any = wallboard.snapshot()["queues"]
     [queue] = [q for q in queues if q["queue"] == "support"]
     assert (queue["waiting"], queue["virtual_waiters"]) == (2, 1)
+
+
+def test_an_agent_in_wrap_up_is_free_soon_so_the_next_caller_hears_no_announcement() -> None:
+    """Right after a call (wrap-up 30 s here) the only agent is in wrap-up: the next
+    caller is taken within seconds, so /announce offers no place to keep."""
+    tracker, _ = run(load("inbound", "answered_in_time"), RingRules(wrapup_s=30.0))
+    [agent] = tracker.agents.values()
+    assert tracker.state_of(agent) == oc.AgentState.WRAP_UP
+    assert (tracker.agents_free_soon("support"), tracker.waiting("support")) == (1, 0)
