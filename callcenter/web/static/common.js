@@ -23,6 +23,9 @@ const CC = {
   },
   // "label: value" with the language's colon (full-width in Chinese).
   colon() { return this.lang === "zh-CN" ? "：" : ": "; },
+  // A campaign's name: the standing campaigns' (stored bilingual) by their kind's word.
+  campaignName(c) { return ["abandoned", "after_hours", "complaint", "keep_place"].includes(c.kind) ? this.label("campaign_kind", c.kind) : c.name; },
+  paren(text) { return this.lang === "zh-CN" ? `（${text}）` : ` (${text})`; },
 
   async loadWords() {
     const res = await fetch(`/static/i18n/${this.lang}.json`);
