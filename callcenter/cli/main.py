@@ -19,6 +19,7 @@ from callcenter import __version__, logs
 from callcenter.cli import init
 from callcenter.cli.context import CliContext
 from callcenter.config import Config, load
+from callcenter.core import labels
 from callcenter.core.feature import Command
 from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
 from callcenter.domain.text import BEYOND_C0, CONTROLS
@@ -142,11 +143,14 @@ def render_json(result: Any) -> str:
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def render_table(rows: list[dict[str, Any]]) -> str:
+def render_table(rows: list[dict[str, Any]], lang: str | None = None) -> str:
+    """A table for people: codes (statuses, outcomes, reasons ...) shown by their words
+    in `lang` (default: the locale's); --json keeps the codes for scripts."""
     if not rows:
         return "(none)"
+    lang = lang or labels.cli_lang()
     headers = [visible(str(h)) for h in rows[0]]
-    cells = [[_cell(row.get(h)) for h in rows[0]] for row in rows]
+    cells = [[_cell(labels.cell(str(h), row.get(h), lang)) for h in rows[0]] for row in rows]
     widths = [max(_width(h), *(_width(c[i]) for c in cells)) for i, h in enumerate(headers)]
     lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))

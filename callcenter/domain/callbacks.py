@@ -15,6 +15,14 @@ from zoneinfo import ZoneInfo
 
 from callcenter.domain.calendar import DialingWindow
 
+# The rows' statuses and modes (the store's columns), shown by their labels
+# (callcenter/core/labels.py).
+CAMPAIGN_STATUSES = ("active", "paused", "finished")
+CAMPAIGN_MODES = ("customer_first", "agent_first")
+CAMPAIGN_KINDS = ("followup", "imported", "abandoned", "after_hours", "complaint", "keep_place")
+CONTACT_STATUSES = ("pending", "dialing", "awaiting_outcome", "done", "failed")
+ATTEMPT_STATUSES = ("dialing", "answered", "ended", "unknown")
+
 FOLLOWUP_DEADLINE = "3d"  # 必须保证在三天之内回访: a follow-up within three days of service
 
 

@@ -22,6 +22,10 @@ ZERO_COMPLAINT_MONTH = "zero_complaint_month"
 MANUAL = "manual"
 REVERSAL = "reversal"
 PRAISE_PHONE, PRAISE_LETTER = "praise_phone", "praise_letter"
+COMPLAINT = "complaint"  # a confirmed complaint (domain/complaints.COMPLAINT_REASON)
+# Every reason a ledger row may carry (the survey's: rating_<rating>).
+REASONS = (LATE_ANSWER, COMPLAINT, PRAISE_PHONE, PRAISE_LETTER, ZERO_COMPLAINT_MONTH, MANUAL,
+           REVERSAL, "rating_satisfied", "rating_ordinary", "rating_unsatisfied")
 
 _QUARTER = re.compile(r"(\d{4})\s*-?\s*[Qq]([1-4])")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")

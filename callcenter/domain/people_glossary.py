@@ -40,12 +40,11 @@ PEOPLE_TERMS: tuple[tuple[str, str, str, str, str, str], ...] = (
      "When", "When the entry was written (the center's time zone)."),
     (LEDGER, "points", "积分", "本条目的加分（正）或扣分（负）。",
      "Points", "The entry's points: a reward (positive) or a penalty (negative)."),
-    (LEDGER, "reason", "来源", "条目来源：late_answer 三声未接、rating_* 满意度评价、complaint 确认投诉、"
-     "praise_phone/praise_letter 电话表扬/表扬信、zero_complaint_month 当月零投诉、manual 主管录入、"
-     "reversal 冲正。",
-     "Source", "Where the entry came from: late_answer (three rings missed), rating_* (the "
-               "caller's rating), complaint (confirmed), praise_phone / praise_letter, "
-               "zero_complaint_month, manual (a supervisor), reversal."),
+    (LEDGER, "reason", "来源", "条目来源：超时接听（三声未接）、来电满意度评价、确认投诉、"
+     "电话表扬／表扬信、当月零投诉、主管录入、冲正。",
+     "Source", "Where the entry came from: a late answer (three rings missed), the "
+               "caller's rating, a confirmed complaint, praise by phone or by letter, a "
+               "month without complaints, a supervisor's manual entry, a reversal."),
     (LEDGER, "ticket_id", "工单", "条目所依据的工单编号（如有）。",
      "Ticket", "The ticket the entry is for, if any."),
     (LEDGER, "period", "期间", "按期奖励的月份（如当月零投诉），每坐席每期一次。",

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from playwright.async_api import Page
 
 from callcenter.callbacks.report import inert
+from callcenter.core import labels
 from callcenter.domain.kpi import AGENT_COLUMNS, QUEUE_COLUMNS
 from callcenter.reports import people
 from callcenter.store import db
@@ -45,6 +46,9 @@ async def _table(page: Page, table: str) -> tuple[list[str], list[list[str]]]:
 def _same(shown: str, stored: Any) -> bool:
     if stored is None:
         return shown == "–"
+    if isinstance(stored, str) and shown in (labels.lookup("ledger_reason", stored, "zh-CN"),
+                                             labels.lookup("queue", stored, "zh-CN")):
+        return True  # a code (the export keeps it) shown by its word, a queue by its name
     if isinstance(stored, bool):
         return shown == ("是" if stored else "否")
     if isinstance(stored, int | float):

@@ -85,7 +85,7 @@ async def test_campaign_upload_report_and_whisper_in_chromium(bed: TestBed,
             await expect(boss.locator("#detail-name")).to_contain_text("十一月满意度回访")
             await boss.set_input_files("#upload-file", str(contacts))
             await boss.click("#upload-button")
-            await expect(boss.locator("#upload-result")).to_have_text("已导入: 2")
+            await expect(boss.locator("#upload-result")).to_have_text("已导入：2")
             await expect(boss.locator("#rejected-count")).to_have_text("2")
             await expect(boss.locator("#rejected tbody tr")).to_have_count(2)
             await expect(boss.locator("#rejected tr[data-row='4']")).to_contain_text("invalid number")

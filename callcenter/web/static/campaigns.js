@@ -11,20 +11,20 @@ async function words() {
   document.title = `${CC.t("campaigns")} · ${CC.t("app")}`;
 }
 
-function statusWord(s) { return CC.words[`cs_${s}`] ?? s; }
+function statusWord(s) { return CC.label("campaign_status", s); }
 
 function renderCampaigns() {
   document.querySelector("#campaign-list tbody").replaceChildren(...page.campaigns.map((c) => {
     const toggle = c.status === "paused" ? "resume" : "pause";
     return el("tr", { "data-campaign": c.id, class: c.id === page.selected ? "selected" : "" },
-      el("td", {}, c.id), el("td", {}, c.name), el("td", { class: "status" }, statusWord(c.status)),
+      el("td", {}, c.id), el("td", {}, CC.campaignName(c)), el("td", { class: "status" }, statusWord(c.status)),
       el("td", { class: "num contacts" }, c.contacts), el("td", { class: "num pending" }, c.pending),
       el("td", { class: "num done" }, c.done), el("td", { class: "num failed" }, c.failed),
       el("td", {}, el("button", { class: "open", onclick: () => select(c.id) }, CC.t("c_select")), " ",
         el("button", { class: toggle, onclick: () => setStatus(c.id, toggle) }, CC.t(`c_${toggle}`))));
   }));
   const chosen = page.campaigns.find((c) => c.id === page.selected);
-  if (chosen) document.getElementById("detail-name").textContent = `#${chosen.id} ${chosen.name}`;
+  if (chosen) document.getElementById("detail-name").textContent = `#${chosen.id} ${CC.campaignName(chosen)}`;
 }
 
 async function loadCampaigns() { page.campaigns = await CC.api("GET", "/api/campaigns"); renderCampaigns(); }
@@ -36,7 +36,7 @@ async function loadAttempts() {
   const rows = await CC.api("GET", `/api/campaigns/${page.selected}/attempts`);
   document.querySelector("#attempts tbody").replaceChildren(...rows.map((a) => el("tr", {},
     el("td", {}, a.started_at ? a.started_at.replace("T", " ") : "–"), el("td", { class: "phone" }, a.phone),
-    el("td", {}, a.status), el("td", {}, a.outcome ?? "–"))));
+    el("td", {}, CC.label("attempt_status", a.status)), el("td", {}, CC.label("outcome", a.outcome)))));
 }
 
 async function select(id) {
@@ -75,7 +75,7 @@ async function upload(e) {
     headers: { "Content-Type": "application/octet-stream", "X-CSRF-Token": CC.me.csrf_token, "Accept": "application/json" } });
   const data = await res.json();
   if (!res.ok) { result.textContent = ""; error.textContent = typeof data.detail === "string" ? data.detail : res.statusText; return; }
-  result.textContent = `${CC.t("c_imported")}: ${data.imported}`;
+  result.textContent = `${CC.t("c_imported")}${CC.colon()}${data.imported}`;
   result.className = "ok";
   document.getElementById("rejected-count").textContent = data.rejected_total;
   document.getElementById("rejected-box").classList.toggle("hidden", data.rejected_total === 0);

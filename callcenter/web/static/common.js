@@ -10,9 +10,27 @@ const CC = {
 
   t(key) { return this.words[key] ?? key; },
 
+  // A code's word (statuses, outcomes, reasons, states, kinds): never the raw code on a
+  // page.  The words: i18n/labels.<lang>.json, and for the kinds below the page's own
+  // words under a prefix (callcenter/core/labels.py reads the same files for the CLI).
+  labels: {},
+  PREFIXED: { ticket_status: "st_", priority: "pri_", mood: "mood_", rating: "rate_", agent_state: "state_", verdict: "verdict_", praise_kind: "praise_" },
+  label(kind, code) {
+    if (code === null || code === undefined || code === "") return "–";
+    const prefix = this.PREFIXED[kind];
+    if (prefix) return this.words[prefix + code] ?? code;
+    return this.labels[kind]?.[code] ?? code;
+  },
+  // "label: value" with the language's colon (full-width in Chinese).
+  colon() { return this.lang === "zh-CN" ? "：" : ": "; },
+  // A campaign's name: the standing campaigns' (stored bilingual) by their kind's word.
+  campaignName(c) { return ["abandoned", "after_hours", "complaint", "keep_place"].includes(c.kind) ? this.label("campaign_kind", c.kind) : c.name; },
+  paren(text) { return this.lang === "zh-CN" ? `（${text}）` : ` (${text})`; },
+
   async loadWords() {
     const res = await fetch(`/static/i18n/${this.lang}.json`);
     this.words = await res.json();
+    this.labels = await (await fetch(`/static/i18n/labels.${this.lang}.json`)).json();
     const own = document.body.dataset.words;  // a page's own words: i18n/<name>.<lang>.json
     if (own) Object.assign(this.words, await (await fetch(`/static/i18n/${own}.${this.lang}.json`)).json());
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = this.t(el.dataset.i18n); });

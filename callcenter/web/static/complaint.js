@@ -50,9 +50,11 @@ async function complaintForm(t, reload) {
   const supervisor = CC.me.role === "supervisor";
   const editable = supervisor || t.owner_interface === CC.me.member_interface;
   const complaint = t.category === "投诉";
-  form.classList.toggle("hidden", !(editable && (complaint || t.category === "表扬")));
-  if (form.classList.contains("hidden")) return;
-  COMPLAINT.choices ??= await CC.api("GET", "/api/complaints/choices");
+  const shown = editable && (complaint || t.category === "表扬");
+  // The choices first: the form shows only once its fields hold the ticket's values.
+  if (shown) COMPLAINT.choices ??= await CC.api("GET", "/api/complaints/choices");
+  form.classList.toggle("hidden", !shown);
+  if (!shown) return;
   const choices = COMPLAINT.choices;
   form.querySelectorAll(".only-complaint").forEach((n) => n.classList.toggle("hidden", !complaint));
   form.querySelectorAll(".only-praise").forEach((n) => n.classList.toggle("hidden", complaint));

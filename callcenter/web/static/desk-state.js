@@ -35,7 +35,7 @@ const DeskState = {
         "data-in": m ? "1" : "0", disabled: !allowed || !CC.me.member_interface,
         title: CC.t(m ? "sign_out_of" : "sign_into"),
         onclick: () => this.send(`/api/desk/queues/${encodeURIComponent(q)}/${m ? "logout" : "login"}`),
-      }, `${q} · ${CC.t(m ? "queue_in" : "queue_out")}`);
+      }, `${CC.label("queue", q)} · ${CC.t(m ? "queue_in" : "queue_out")}`);
     }));
   },
 

@@ -72,7 +72,7 @@ function show(tab) {
   $("ticket-panel").dataset.ticket = tab.ticketId ?? "";
   $("apology-banner").classList.toggle("hidden", !(tab.call?.late_answer ?? tab.ticket?.late_answer));
   $("caller-number").textContent = tab.call?.caller_number ?? tab.ticket?.caller_phone ?? "";
-  $("call-queue").textContent = tab.call?.queue ?? tab.ticket?.queue ?? "";
+  $("call-queue").textContent = CC.label("queue", tab.call?.queue ?? tab.ticket?.queue ?? "");
   $("call-ended").classList.toggle("hidden", !tab.ended);
   $("ticket-id").textContent = tab.ticketId ? `#${tab.ticketId}` : "";
   $("calls-window").textContent = tab.ticket?.calls_last_window ?? "";
@@ -92,7 +92,7 @@ function showCallback(cb) {
   $("cb-campaign").textContent = cb.campaign;
   $("cb-name").textContent = cb.name;
   $("cb-note").textContent = cb.note;
-  $("cb-outcome").replaceChildren(...cb.outcomes.map((o) => el("option", { value: o }, o)));
+  $("cb-outcome").replaceChildren(...cb.outcomes.map((o) => el("option", { value: o }, CC.label("outcome", o))));
   $("cb-score").replaceChildren(...[5, 4, 3, 2, 1, 0].map((s) => el("option", { value: s }, `${CC.t("score")} ${s}`)));
   $("cb-record").onclick = async () => {
     const outcome = $("cb-outcome").value;

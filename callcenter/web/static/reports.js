@@ -69,6 +69,8 @@ function cellText(column, value) {
     return value.replace("T", " ").slice(0, daily ? 10 : 16);
   }
   if (column === "at") return value.replace("T", " ").slice(0, 19);  // the zone is the page's
+  if (column === "reason") return CC.label("ledger_reason", value);  // the ledger's source
+  if (column === "queue") return CC.label("queue", value);
   return String(value);
 }
 
@@ -90,7 +92,7 @@ function renderTable(table, columns, rows) {
   node.tHead.replaceChildren(el("tr", {}, ...columns.map((c) => {
     const u = unit(c);
     return el("th", { class: typeof rows[0]?.[c] === "number" || u ? "num" : "", "data-column": c, title: definition(c, table) },
-              u ? `${label(c, table)} (${u})` : label(c, table), el("small", {}, c));
+              u ? `${label(c, table)}${CC.paren(u)}` : label(c, table), el("small", { class: "colname" }, c));
   })));
   const body = rows.length ? rows.map((row) => el("tr", {
     class: table === "agents" && R.data.flagged?.[row.interface] ? "flagged" : undefined,
@@ -144,7 +146,7 @@ function renderChart(points) {
   nodes.push(svg("text", { x: 14, y: top + h / 2, transform: `rotate(-90 14 ${top + h / 2})`, "text-anchor": "middle" },
                  CC.t("r_axis_calls")));
   nodes.push(svg("text", { x: W - 10, y: top + h / 2, transform: `rotate(90 ${W - 10} ${top + h / 2})`, "text-anchor": "middle" },
-                 `${label("service_level_pct", "queues")} (%)`));
+                 `${label("service_level_pct", "queues")}${CC.paren("%")}`));
   const n = Math.max(points.length, 1), slot = w / n, bar = Math.max(1, Math.min(40, slot * 0.7));
   const every = Math.ceil(n / Math.max(1, Math.floor(w / 90)));
   const line = [];
@@ -187,7 +189,7 @@ function renderGlossary(terms) {
   const tableName = { complaints: "r_complaint_table", complaint_agents: "r_complaint_agents", ledger: "r_ledger", bonus: "r_bonus" };
   document.getElementById("glossary").replaceChildren(...terms.flatMap((t) => [
     el("dt", { id: t.table ? `term-${t.table}-${t.column}` : `term-${t.column}` }, CC.lang === "en" ? t.en : t.zh, " ",
-       el("small", {}, t.table ? `${t.column} · ${CC.t(tableName[t.table]).split(/[（(]/)[0].trim()}` : t.column)),
+       el("small", { class: "colname" }, t.table ? `${t.column} · ${CC.t(tableName[t.table]).split(/[（(]/)[0].trim()}` : t.column)),
     el("dd", {}, CC.lang === "en" ? t.en_definition : t.zh_definition),
   ]));
 }
@@ -215,7 +217,7 @@ async function load() {
   R.terms = new Map(data.glossary.map((t) => [`${t.table}:${t.column}`, t]));
   const span = data.to - data.from;
   data.chartInterval = data.interval || (span <= 2 * 86400 ? "1h" : "1d");
-  fillSelect("queue", data.filters.queues.map((x) => [x.name, x.name]), q.get("queue") || "");
+  fillSelect("queue", data.filters.queues.map((x) => [x.name, CC.label("queue", x.name)]), q.get("queue") || "");
   fillSelect("agent", data.filters.agents.map((x) => [x.interface, `${x.name} (${x.interface})`]), q.get("agent") || "");
   document.getElementById("zone").textContent = `${CC.t("r_zone")}: ${data.timezone}`;
   document.getElementById("report").classList.remove("hidden");

@@ -33,7 +33,7 @@ function defined(column) {
 function queueTile(q) {
   const wait = q.oldest_joined_at ? CC.now() - q.oldest_joined_at : null;
   return el("article", { class: "tile", id: `queue-${q.queue}`, "data-queue": q.queue },
-    el("h3", {}, q.queue),
+    el("h3", {}, CC.label("queue", q.queue)),
     el("div", { class: `big waiting${q.waiting > (state.thresholds.level1 ?? Infinity) ? " hot" : ""}`, title: CC.t("waiting") }, q.waiting),
     el("dl", {},
       el("dt", {}, CC.t("longest_wait")), el("dd", { class: "longest", "data-since": q.oldest_joined_at ?? "" }, duration(wait)),
@@ -50,7 +50,7 @@ function queueTile(q) {
 function agentRow(a) {
   return el("tr", { id: `agent-${CSS.escape(a.interface)}`, "data-interface": a.interface },
     el("td", {}, a.name),
-    el("td", {}, el("span", { class: `state ${a.state}` }, CC.t(`state_${a.state}`))),
+    el("td", {}, el("span", { class: `state ${a.state}` }, CC.label("agent_state", a.state))),
     el("td", { class: "num since", "data-since": a.since ?? "" }, a.since ? duration(CC.now() - a.since) : "–"),
     el("td", {}, a.reason || ""),
     el("td", { class: "num calls" }, a.calls),
