@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import structlog
 
+from callcenter.ami.settings import AmiSettings
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
+from callcenter.domain.paused_today import PausedToday
 from callcenter.domain.ratings_today import RatingSplit
 from callcenter.domain.wallboard import Wallboard
 from callcenter.errors import ServerStopped
@@ -22,12 +25,23 @@ from callcenter.web.hub import Hub
 from callcenter.web.live import LiveFeed
 from callcenter.web.ratelimit import LoginThrottle
 from callcenter.web.server import WebServer
-from callcenter.web.service import day_seed, rating_seed
-from callcenter.web.settings import WebSettings
+from callcenter.web.service import day_seed, pause_seed, rating_seed
+from callcenter.web.settings import WallboardSettings, WebSettings
 
 log = structlog.get_logger("callcenter.web")
 
 SERVER_STOP_S = 5.0
+
+
+def _display(board: WallboardSettings, level1: int, level2: int) -> dict[str, Any]:
+    """What the wallboard's script needs of its settings (sent with every snapshot)."""
+    return {"bands": board.bands(level1, level2), "queue_names": dict(board.queue_names),
+            "chart_hours": board.chart_hours, "alert_sound": board.alert_sound}
+
+
+def _server(core: Core) -> str:
+    ami = core.config.get(AmiSettings)
+    return f"{ami.host}:{ami.port}"
 
 
 def wire(core: Core) -> Contribution:
@@ -45,7 +59,12 @@ def wire(core: Core) -> Contribution:
                     thresholds={"level1": th.level1_threshold, "level2": th.level2_threshold,
                                 "level1_inclusive": th.level1_inclusive,
                                 "level2_inclusive": th.level2_inclusive},
-                    ratings=ratings)
+                    ratings=ratings,
+                    paused=PausedToday(core.tz, core.clock,
+                                       pause_seed(core.engine, core.clock.now(), core.tz)),
+                    display=_display(core.config.get(WallboardSettings), th.level1_threshold,
+                                     th.level2_threshold),
+                    health=core.health.snapshot, servers={"ami": _server(core)})
     core.app.state.ctx = WebContext(
         engine=core.engine, clock=core.clock, tz=core.tz, settings=settings, hub=hub, live=live,
         throttle=LoginThrottle(core.clock, settings.throttle_policy),
@@ -68,6 +87,7 @@ def wire(core: Core) -> Contribution:
             await asyncio.wait_for(stopped.wait(), SERVER_STOP_S)
 
     return Contribution(outcome_sinks=[live.on_outcomes], alert_listeners=[live.on_alerts],
+                        health_listeners=[live.on_health],
                         surge_listeners=[live.on_surge], rating_listeners=[live.on_ratings],
                         routers=[http.router, stream.router, pages.router],
                         tasks=[serve], on_stop=[stop])

@@ -76,7 +76,7 @@ def test_every_section_belongs_to_one_feature_or_the_core() -> None:
     assert {"ami", "database", "center", "log", "rules", "storage", "callbacks", "surge",
             "web", "tickets", "webhooks", "outages", "recovery", "agi", "survey",
             "hotline", "reports", "recordings", "keep_place", "complaints", "ledger",
-            "ops", "desk"} == set(names)
+            "ops", "desk", "wallboard"} == set(names)
 
 
 def test_loading_settings_imports_no_network_library(tmp_path: Path) -> None:
