@@ -4,7 +4,11 @@
 
 function renderChart(series, th, hours, now) {
   const svg = document.getElementById("chart");
-  const W = 800, H = 220, left = 40, right = 12, top = 10, bottom = 24;
+  // Drawn at the size it is shown (text stays readable at phone width and on a TV).
+  const W = Math.max(280, Math.round(svg.clientWidth || 800)), H = Math.max(140, Math.round(svg.clientHeight || 220));
+  const em = parseFloat(getComputedStyle(svg).fontSize) || 12;
+  const left = 3.2 * em, right = 1.2 * em, top = 1.6 * em, bottom = 1.9 * em;
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const t1 = Math.ceil(now / 3600) * 3600;  // the end of this hour
   const t0 = t1 - hours * 3600;
   const shown = series.filter(([t]) => t >= t0);
@@ -24,11 +28,12 @@ function renderChart(series, th, hours, now) {
     parts.push(node("text", { class: "y-tick", x: left - 6, y: y(v) + 4, "text-anchor": "end" }, v));
   }
   parts.push(node("line", { class: "axis", x1: left, x2: left, y1: top, y2: H - bottom }));
-  parts.push(node("text", { class: "y-unit", x: 4, y: top + 4 }, CC.t("unit_people")));
+  parts.push(node("text", { class: "y-unit", x: left - 6, y: top - 0.6 * em, "text-anchor": "end" }, `(${CC.t("unit_people")})`));
   const step = hours > 12 ? 3 : hours > 6 ? 2 : 1;
   for (let t = t0; t <= t1; t += step * 3600) {
     const hour = new Date(t * 1000).toLocaleString("en-GB", { hour: "2-digit", hour12: false, timeZone: CC.me?.timezone });
-    parts.push(node("text", { class: "x-tick", x: x(t), y: H - 6, "text-anchor": "middle" }, `${hour}:00`));
+    const anchor = t === t0 ? "start" : t + step * 3600 > t1 ? "end" : "middle";
+    parts.push(node("text", { class: "x-tick", x: x(t), y: H - 0.5 * em, "text-anchor": anchor }, `${hour}:00`));
   }
   const lines = [["th1", th.level1, CC.t("level1"), th.level1_inclusive], ["th2", th.level2, CC.t("level2"), th.level2_inclusive]];
   for (const [cls, value, label, inclusive] of lines) {

@@ -31,6 +31,13 @@ const Rules = {
 
   queueName(code, names) { return (names && names[code]) || code; },
 
+  // Queues in the order the settings name them, the others after, by code.
+  compareQueues(a, b, names) {
+    const order = Object.keys(names || {});
+    const rank = (q) => { const i = order.indexOf(q); return i < 0 ? order.length : i; };
+    return rank(a) - rank(b) || a.localeCompare(b);
+  },
+
   // Today's paused seconds by reason, the pause in progress included (counted from
   // `dayStart` if it began before midnight), up to `now`.
   pausedToday(agent, now, dayStart) {

@@ -54,7 +54,7 @@ function queueTile(q) {
         figure("abandon", `${CC.t("abandon_rate")} (%)`, num(q.abandon_rate_pct), bands.abandon),
         figure("answered", unit("answered_today", "unit_calls"), q.answered, ""),
         figure("free", unit("agents_free", "unit_agents"), q.agents_available, ""),
-        figure("virtual", unit("virtual_waiters", "unit_people"), q.virtual_waiters ?? 0, ""))),
+        figure("virtual", unit("virtual_waiting", "unit_people"), q.virtual_waiters ?? 0, ""))),
     ratingSplit(q.queue));
 }
 
@@ -83,7 +83,7 @@ function agentRow(a) {
 
 function renderQueues() {
   document.getElementById("queues").replaceChildren(
-    ...[...state.queues.values()].sort((a, b) => a.queue.localeCompare(b.queue)).map(queueTile));
+    ...[...state.queues.values()].sort((a, b) => Rules.compareQueues(a.queue, b.queue, state.names)).map(queueTile));
 }
 
 function renderAgents() {
@@ -106,11 +106,7 @@ const flashUntil = new Map();  // alert id -> until when it flashes (ms)
 function flash(id) {
   flashUntil.set(id, Date.now() + 10_000);
   renderAlerts();
-  document.body.classList.add("alerting");
-  setTimeout(() => {
-    if (![...flashUntil.values()].some((t) => t > Date.now())) document.body.classList.remove("alerting");
-    renderAlerts();
-  }, 10_050);
+  setTimeout(renderAlerts, 10_050);
 }
 
 function alertItem(a, history) {
@@ -128,6 +124,7 @@ function alertItem(a, history) {
 function renderAlerts() {
   const open = [...state.alerts.values()].filter((a) => !a.cleared_at).sort((a, b) => b.raised_at - a.raised_at);
   const list = document.getElementById("alerts");
+  document.body.classList.toggle("alerting", open.some((a) => (flashUntil.get(a.id) ?? 0) > Date.now()));
   list.replaceChildren(...(open.length ? open.map((a) => alertItem(a, false)) : [el("li", { class: "muted" }, CC.t("no_alerts"))]));
 }
 
@@ -251,4 +248,5 @@ function applySnapshot(s) {
     },
   });
   setInterval(tick, 1000);
+  window.addEventListener("resize", chart);
 })();
