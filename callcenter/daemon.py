@@ -77,7 +77,11 @@ class Daemon:
         self._stop.set()
 
     def _schedule(self, scheduler: AsyncIOScheduler, job: Job) -> None:
+        leader = self.core.leader
+
         async def run() -> None:
+            if not (job.everywhere or leader.is_leader()):
+                return  # a standby: the leader runs it
             try:
                 await job.run()
             except asyncio.CancelledError:  # cancelled by our own shutdown: end quietly

@@ -295,3 +295,19 @@ class AsteriskRefused(WebError):
 
     error_id = "web.asterisk_refused"
     status = 409
+
+
+class SpyRefused(WebError):
+    """Listening, whispering or barging cannot start: the agent is on no call Asterisk
+    shows, the supervisor has no phone of their own, or the link to Asterisk is down."""
+
+    error_id = "spy.refused"
+    status = 409
+
+
+class UploadTooLarge(WebError):
+    """An upload past its limit ([callbacks] import_max_bytes): refused while it
+    streams in, never stored whole."""
+
+    error_id = "web.upload_too_large"
+    status = 413

@@ -8,6 +8,7 @@ from callcenter import (
     agi,
     alerts,
     callbacks,
+    cluster,
     complaints,
     desk,
     inbound,
@@ -17,6 +18,7 @@ from callcenter import (
     recordings,
     recovery,
     reports,
+    spy,
     surge,
     tickets,
     users,
@@ -28,6 +30,7 @@ from callcenter.core.feature import Feature
 from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
 
 FEATURES: tuple[Feature, ...] = (
+    cluster.FEATURE,  # first: in the standby mode the others are wired to a standby's gate
     inbound.FEATURE,
     recovery.FEATURE,  # after inbound: its backfill follows the QueueStatus resync
     tickets.FEATURE,
@@ -43,6 +46,7 @@ FEATURES: tuple[Feature, ...] = (
     outages.FEATURE,
     ops.FEATURE,  # /healthz, /readyz, /metrics
     users.FEATURE,
+    spy.FEATURE,
     web.FEATURE,
     desk.FEATURE,  # after inbound: it echoes member events the tracker has taken
 )

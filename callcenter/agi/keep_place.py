@@ -11,8 +11,16 @@
 - `/keep_place_dial` (the placeholder's other half, once an agent has taken it): may
   the customer be dialed now (quiet hours, do-not-call)?  If not, the request moves to
   the after-hours campaign and the agent hears why.
-- `/keep_place_missed` (the same half's hang-up, the customer not reached): the request
-  moves to the after-hours campaign.
+- `/keep_place_ended` (the same half's hang-up): the customer answered — whoever hung
+  up first, whenever — and the request is done (outcome `connected`); or they were not
+  reached and it moves to the after-hours campaign.  (`/keep_place_missed`: its former
+  name, for a dialplan not yet updated, which only ran it when not reached.)
+
+The tracker is told of each request's placeholder (`VirtualWaiter`: before its
+Originate, and for every request still waiting when the daemon starts), so the
+wallboard and the surge monitor count the caller's wait from their first join.
+A request whose end was never seen (the daemon down at the hang-up) is closed by the
+expiry job an hour after it would have expired: done, outcome unknown.
 
 What reaches Asterisk is checked at the AMI boundary (grammar.check_originate); the
 request's life follows the tracker's outcomes for the placeholder's Uniqueid."""
@@ -31,7 +39,7 @@ from sqlalchemy import Engine
 
 from callcenter.agi import service
 from callcenter.agi.settings import KeepPlaceSettings
-from callcenter.ami.grammar import check_originate, is_name
+from callcenter.ami.grammar import check_originate, is_name, is_recording_path
 from callcenter.domain import keep_place as kp
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import Clock
@@ -44,6 +52,9 @@ T = TypeVar("T")
 MayDial = Callable[[PhoneNumber, float], "str | None"]
 # Move a request on to the after-hours campaign: (number, now) -> its outcome there
 ToAfterHours = Callable[[PhoneNumber, float], str]
+TAKEN = ("connected",)  # an agent took the place: the customer is being called back
+# A request an agent took is closed this long past its expiry if its end was not seen.
+UNFINISHED_AFTER_S = 3600.0
 
 
 class LoopBridge:
@@ -88,12 +99,17 @@ class Placeholder:
 
 
 def placeholder_fields(p: Placeholder, s: KeepPlaceSettings, *, channel_template: str,
-                       ring_s: float, caller_id: str) -> dict[str, str]:
+                       ring_s: float, caller_id: str,
+                       recording: Callable[[str], str | None] | None = None) -> dict[str, str]:
     """The Originate of a placeholder: its queue half (Local ;2, `OtherChannelId`) runs
     `placeholder_context` at the customer's number; its other half (;1, `ChannelId`)
-    runs `dial_context` once an agent has answered the first."""
+    runs `dial_context` once an agent has answered the first.  The ;1 half is the first
+    channel: its id is the call's Linkedid (the ticket's), which names the recording
+    app_queue makes of the queue half (CC_RECORDING, copied to ;2 with the others)."""
     queue_id, dial_id = p.ids
     customer = channel_template.format(number=p.number)
+    path = recording(dial_id) if recording is not None else None
+    recorded = [f"CC_RECORDING={path}"] if path is not None and is_recording_path(path) else []
     fields = {
         "Channel": f"Local/{p.number}@{s.placeholder_context}/n",
         "Context": s.dial_context, "Exten": "s", "Priority": "1",
@@ -103,7 +119,7 @@ def placeholder_fields(p: Placeholder, s: KeepPlaceSettings, *, channel_template
         "Variable": ",".join([f"CC_REQUEST={p.request_id}", f"CC_QUEUE={p.queue}",
                               f"CC_POSITION={p.position}", f"CC_WAIT_S={p.wait_s}",
                               f"CC_NUMBER={p.number}", f"CC_CUSTOMER={customer}",
-                              f"CC_RING_S={int(ring_s)}"]),
+                              f"CC_RING_S={int(ring_s)}", *recorded]),
     }
     if caller_id:
         fields["CallerID"] = caller_id
@@ -161,12 +177,15 @@ class Requests:
             return outcome
         p = Placeholder(request_id, secrets.token_hex(8), number.digits, queue, position,
                         kp.wait_left_s(now, now, self.expiry_s))
+        waiter = kp.VirtualWaiter(request_id, min(joined_at, now),
+                                  kp.expires_at(now, self.expiry_s))
         bound = log.bind(request=request_id, queue=queue, position=position,
                          placeholder=p.ids[0], phone=mask(p.number), **ids)
         joined = threading.Event()
         self._joining[p.ids[0]] = joined
         try:
             fields = self.fields(p)
+            self.bridge.call(lambda: self.live.expect_virtual(waiter), timeout=2.0)
             self.bridge.run(self.ami.action({**fields, "Action": "Originate", "Async": "true"},
                                             as_list=False, timeout=self.settings.join_timeout_s),
                             timeout=self.settings.join_timeout_s + 1.0)
@@ -213,12 +232,15 @@ class Requests:
         task.add_done_callback(_log_failure)
 
     def settle(self, request_id: int, status: str, note: str,
-               only_from: tuple[str, ...] = service.KEEP_PLACE_OPEN) -> None:
+               only_from: tuple[str, ...] = service.KEEP_PLACE_OPEN,
+               outcome: str | None = None) -> None:
         phone = service.settle_keep_place(self.engine, request_id, status, note,
-                                          only_from=only_from)
+                                          only_from=only_from, outcome=outcome,
+                                          at=self.clock.now())
         if phone is None:
             return
-        log.info("keep_place.settled", request=request_id, status=status, phone=mask(phone))
+        log.info("keep_place.settled", request=request_id, status=status, outcome=outcome,
+                 phone=mask(phone))
         if status in ("expired", "missed", "not_dialed"):
             self.move_to_after_hours(request_id, phone)
 
@@ -230,14 +252,25 @@ class Requests:
         log.info("keep_place.moved_to_after_hours", request=request_id, callback=outcome,
                  phone=mask(phone))
 
-    # -- the job ------------------------------------------------------------------
+    # -- at start, and the job -----------------------------------------------------
+    def resume(self) -> None:
+        """At start (on the loop, before the AMI link): the tracker is told of every
+        request still waiting, whose placeholder a resync will find in its queue."""
+        for waiter in service.waiting_keep_place(self.engine, self.campaign()):
+            self.live.expect_virtual(waiter)
+
     def expire(self) -> int:
-        """Requests past their expiry whose placeholder's end was never seen."""
-        overdue = service.overdue_keep_place(self.engine, self.campaign(),
-                                             self.clock.now() - 60.0)
+        """Requests past their expiry whose placeholder's end was never seen; requests
+        an agent took whose call's end was never seen, an hour after that."""
+        now = self.clock.now()
+        overdue = service.overdue_keep_place(self.engine, self.campaign(), now - 60.0)
         for request_id in overdue:
             self.settle(request_id, "expired", f"expired after {self.settings.expiry_hours:g} h")
-        return len(overdue)
+        unfinished = service.overdue_keep_place(self.engine, self.campaign(),
+                                                now - UNFINISHED_AFTER_S, status=TAKEN)
+        for request_id in unfinished:
+            self.settle(request_id, "done", "the call's end was not seen", only_from=TAKEN)
+        return len(overdue) + len(unfinished)
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:

@@ -131,18 +131,21 @@ class KeepPlaceDial:
         return why
 
 
-class KeepPlaceMissed:
-    """The customer was not reached (the dialing half's hang-up):
-    AGI(${CC_AGI}/keep_place_missed,request,dialstatus)."""
+class KeepPlaceEnded:
+    """The dialing half hung up: AGI(${CC_AGI}/keep_place_ended,request,dialstatus).
+    ANSWER: the customer was called back (whoever hung up first, at any time after) and
+    the request is done; anything else: not reached, on to the after-hours campaign."""
 
     def __init__(self, requests: Requests) -> None:
         self.requests = requests
 
     def __call__(self, call: Call) -> str:
-        request, dial_status = _arg(call, 1), _arg(call, 2)
+        request = _arg(call, 1)
         if not (request.isascii() and request.isdigit()):
             return "bad_request"
-        status = dial_status if dial_status.isascii() and dial_status.isalpha() else "unknown"
-        self.requests.settle(int(request), "missed", f"customer not reached ({status})",
-                             only_from=WORKING)
-        return "missed"
+        ended = kp.dial_ended(_arg(call, 2))
+        self.requests.settle(int(request), ended.status, ended.note, only_from=WORKING,
+                             outcome=ended.outcome)
+        log.info("keep_place.ended", request=int(request), status=ended.status,
+                 outcome=ended.outcome, **call.ids)
+        return ended.status

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select, update
 
 from callcenter.callbacks.service import AFTER_HOURS_KIND, NewCampaign, create_campaign
+from callcenter.domain import keep_place as kp
 from callcenter.domain.hotline import Promise
 from callcenter.domain.phone import PhoneNumber
 from callcenter.store import models as m
@@ -103,26 +104,47 @@ def request_keep_place(engine: Engine, campaign_id: int, number: PhoneNumber, no
 
 
 def settle_keep_place(engine: Engine, request_id: int, status: str, note: str,
-                      *, only_from: tuple[str, ...] = KEEP_PLACE_OPEN) -> str | None:
-    """Move a request on (`connected`, `cancelled`, `expired`, `missed`) if it is still in
-    one of `only_from`; its phone number if it moved, else None."""
+                      *, only_from: tuple[str, ...] = KEEP_PLACE_OPEN,
+                      outcome: str | None = None, at: float | None = None) -> str | None:
+    """Move a request on (`connected`, `cancelled`, `expired`, `missed`, `not_dialed`,
+    `done`) if it is still in one of `only_from`, with its outcome when it has one
+    (`done`: connected; `missed`: no_answer, busy, ...) and when; its phone number if
+    it moved, else None."""
+    values: dict[str, object] = {"status": status, "note": note[:500]}
+    if outcome is not None:
+        values["last_outcome"] = outcome[:20]
+    if at is not None and status in ("done", "missed"):
+        values["last_attempt_at"] = at  # the customer was dialed
     with engine.begin() as conn:
         phone = conn.execute(select(m.Contact.phone).where(
             m.Contact.id == request_id, m.Contact.status.in_(only_from))
             .with_for_update()).scalar_one_or_none()
         if phone is None:
             return None
-        conn.execute(update(m.Contact).where(m.Contact.id == request_id)
-                     .values(status=status, note=note[:500]))
+        conn.execute(update(m.Contact).where(m.Contact.id == request_id).values(**values))
         return str(phone)
 
 
-def overdue_keep_place(engine: Engine, campaign_id: int, now: float) -> list[int]:
-    """Requests still waiting past their expiry (their placeholder's end never seen)."""
+def overdue_keep_place(engine: Engine, campaign_id: int, now: float,
+                       status: tuple[str, ...] = KEEP_PLACE_OPEN) -> list[int]:
+    """Requests in `status` (by default: still waiting, their placeholder's end never
+    seen) past their expiry."""
     with engine.connect() as conn:
         return [int(i) for i in conn.execute(select(m.Contact.id).where(
-            m.Contact.campaign_id == campaign_id, m.Contact.status.in_(KEEP_PLACE_OPEN),
+            m.Contact.campaign_id == campaign_id, m.Contact.status.in_(status),
             m.Contact.deadline <= now)).scalars()]
+
+
+def waiting_keep_place(engine: Engine, campaign_id: int) -> list[kp.VirtualWaiter]:
+    """The requests whose placeholder holds a place now, as the tracker is told of them."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(m.Contact.id, m.Contact.joined_at, m.Contact.service_at,
+                                   m.Contact.deadline)
+                            .where(m.Contact.campaign_id == campaign_id,
+                                   m.Contact.status.in_(KEEP_PLACE_OPEN))).all()
+    return [kp.VirtualWaiter(int(r.id), float(r.joined_at if r.joined_at is not None
+                                               else r.service_at or r.deadline),
+                             float(r.deadline)) for r in rows]
 
 
 def keep_place_request(engine: Engine, request_id: int) -> dict[str, object] | None:

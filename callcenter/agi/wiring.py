@@ -1,7 +1,7 @@
 """The FastAGI server as a long-running task, with its scripts: `/after_hours` (the
 hotline's hours from the center's working calendar, the standing after-hours
 campaign), `/survey` (the caller's rating on the call's ticket), and keep your place
-(`/announce`, `/keep_place`, `/keep_place_dial`, `/keep_place_missed`: keep_place.py)."""
+(`/announce`, `/keep_place`, `/keep_place_dial`, `/keep_place_ended`: keep_place.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from callcenter.agi import service
 from callcenter.agi.keep_place import LoopBridge, Requests, placeholder_fields
-from callcenter.agi.keep_place_scripts import Announce, KeepPlace, KeepPlaceDial, KeepPlaceMissed
+from callcenter.agi.keep_place_scripts import Announce, KeepPlace, KeepPlaceDial, KeepPlaceEnded
 from callcenter.agi.scripts import AfterHours, Survey
 from callcenter.agi.server import AgiServer, Script
 from callcenter.agi.settings import (
@@ -102,10 +102,12 @@ def scripts(core: Core, bridge: LoopBridge) -> tuple[dict[str, Script], Requests
         to_after_hours=to_after_hours,
         fields=lambda p: placeholder_fields(p, keep, channel_template=callbacks.channel_template,
                                             ring_s=callbacks.policy.ring_timeout_s,
-                                            caller_id=callbacks.caller_id),
+                                            caller_id=callbacks.caller_id,
+                                            recording=recordings.asterisk_name),
         handle_times=kp.HandleTimes(keep.handle_window, keep.default_handle_s,
                                     core.config.get(RulesSettings).wrapup_s),
         live=core.tracker)
+    ended = KeepPlaceEnded(requests)
     return {
         "after_hours": AfterHours(hours, hotline, tz=core.tz, clock=core.clock, request=request,
                                   recording=recordings.asterisk_name),
@@ -114,7 +116,8 @@ def scripts(core: Core, bridge: LoopBridge) -> tuple[dict[str, Script], Requests
         "keep_place": KeepPlace(keep, requests, clock=core.clock, may_dial=may_dial),
         "keep_place_dial": KeepPlaceDial(keep, requests, clock=core.clock, may_dial=may_dial,
                                          phones=phones),
-        "keep_place_missed": KeepPlaceMissed(requests),
+        "keep_place_ended": ended,
+        "keep_place_missed": ended,  # its former name (run only when not reached)
     }, requests
 
 
@@ -144,6 +147,7 @@ def wire(core: Core) -> Contribution:
         await asyncio.to_thread(requests.expire)
 
     return Contribution(tasks=[server.serve], on_stop=[server.close],
-                        on_start=[bridge.started], outcome_sinks=[requests.on_outcomes],
+                        on_start=[bridge.started, requests.resume],
+                        outcome_sinks=[requests.on_outcomes],
                         jobs=[Job("keep-place-expiry", KEEP_PLACE_EXPIRY_CHECK_S, expire)],
                         collectors=collectors(server))

@@ -17,16 +17,30 @@ _VARIABLE = re.compile(r"[A-Z][A-Z0-9_]{0,31}")
 _PLAIN = re.compile(r"[A-Za-z0-9_.-]{1,80}")  # ids, numbers, queue names
 _DIGITS = re.compile(r"\+?[0-9]{1,20}")
 _CALLER_ID = re.compile(r"[^,&;|\r\n\"<>]{0,80}(?: <\+?[0-9]{1,20}>)?")
+# A recording's file without extension (MixMonitor's, app_queue's MONITOR_FILENAME):
+# an absolute path of plain segments (none starts with a dot: never "." or "..").
+_PATH = re.compile(r"(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}){1,12}")
 # Variables whose value is a dial string (the agent-first customer leg); every other
 # variable value is a plain token.
 _DIAL_VARIABLES = frozenset({"CC_CUSTOMER"})
 _NUMBER_VARIABLES = frozenset({"CC_NUMBER"})
+# A live channel's full name, as Asterisk names it: Tech/resource-<8 hex>, a Local
+# channel's half with ;1 or ;2 (ChanSpy takes it as the prefix of the one to spy on).
+CHANNEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9+_.@/-]{1,120}-[0-9a-f]{8}(?:;[12])?")
+# ChanSpy's options the daemon uses: q (no beep, no name spoken), w (whisper to the
+# agent), B (barge: talk to both), E (end when the spied channel hangs up).
+SPY_OPTIONS = frozenset({"qE", "qwE", "qBE"})
+_PATH_VARIABLES = frozenset({"CC_RECORDING"})
 # The only variables the dialplan reads from an Originate, each set once: a value
 # carrying a comma would otherwise smuggle in a variable of the caller's choosing.
 KNOWN_VARIABLES = frozenset({"CC_ATTEMPT", "CC_CAMPAIGN", "CC_QUEUE", "CC_NUMBER",
                              "CC_CUSTOMER", "CC_RING_S",
                              # keep your place: the placeholder's request, place and wait
-                             "CC_REQUEST", "CC_POSITION", "CC_WAIT_S"})
+                             "CC_REQUEST", "CC_POSITION", "CC_WAIT_S",
+                             # listen / whisper / barge: the agent's channel, the mode
+                             "CC_SPY_CHANNEL", "CC_SPY_OPTS",
+                             # the file the call is recorded to (its Linkedid)
+                             "CC_RECORDING"})
 
 
 def is_dial_template(template: str) -> bool:
@@ -37,8 +51,19 @@ def is_dial_template(template: str) -> bool:
         return False
 
 
+def is_dial_string(text: str) -> bool:
+    """An interface to dial (PJSIP/2001, Local/2001@phones/n): a user's phone."""
+    return _DIAL.fullmatch(text) is not None
+
+
 def is_name(text: str) -> bool:
     return _NAME.fullmatch(text) is not None
+
+
+def is_recording_path(text: str) -> bool:
+    """A file name CC_RECORDING may carry (a [recordings] dir this grammar refuses, e.g.
+    one with a dot-segment, leaves calls to app_queue's default name instead)."""
+    return _PATH.fullmatch(text) is not None
 
 
 def _refuse(field: str) -> AmiUnsafeValue:
@@ -74,8 +99,14 @@ def _check_variables(text: str) -> None:
         seen.add(name)
         if name in _DIAL_VARIABLES:
             ok = _DIAL.fullmatch(value) is not None
+        elif name == "CC_SPY_CHANNEL":
+            ok = CHANNEL_NAME.fullmatch(value) is not None
+        elif name == "CC_SPY_OPTS":
+            ok = value in SPY_OPTIONS
         elif name in _NUMBER_VARIABLES:
             ok = _DIGITS.fullmatch(value) is not None
+        elif name in _PATH_VARIABLES:
+            ok = _PATH.fullmatch(value) is not None
         else:
             ok = _PLAIN.fullmatch(value) is not None
         if not ok:

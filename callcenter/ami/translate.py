@@ -181,7 +181,8 @@ def _originate_response(m: RawMessage, phones: PhoneRules) -> ev.OriginateRespon
 
 def _live_channel(m: RawMessage, phones: PhoneRules) -> ev.LiveChannel:
     return ev.LiveChannel(_id(m, "Uniqueid"), _int(m, "ChannelState"),
-                          clean(m.get("BridgeId", ""), 64))
+                          clean(m.get("BridgeId", ""), 64), clean(m.get("Channel", ""), 200),
+                          _id(m, "Linkedid") if m.get("Linkedid") else "")
 
 
 def _member_removed(m: RawMessage, phones: PhoneRules) -> ev.MemberRemoved:

@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from callcenter.callbacks import dnc, service
 from callcenter.callbacks import report as export
-from callcenter.callbacks import service
 from callcenter.callbacks.settings import (
     CallbackSettings,
     CallbacksSection,
@@ -114,17 +114,19 @@ def _dnc_arguments(dnc: argparse.ArgumentParser) -> None:
     add = dnc_sub.add_parser("add")
     add.add_argument("number")
     add.add_argument("--reason", default="")
-    dnc_sub.add_parser("remove").add_argument("number")
+    remove = dnc_sub.add_parser("remove")
+    remove.add_argument("number")
+    remove.add_argument("--reason", default="")
     dnc_sub.add_parser("list")
 
 
 def _dnc(args: argparse.Namespace, ctx: CliContext) -> Any:
     if args.action == "add":
         number = PhoneNumber.parse(args.number, ctx.config.get(CenterSettings).phones)
-        return {"added": service.dnc_add(ctx.engine, number, args.reason, ctx.now)}
+        return {"added": dnc.dnc_add(ctx.engine, number, args.reason, ctx.now)}
     if args.action == "remove":
-        return {"removed": service.dnc_remove(ctx.engine, args.number)}
-    return service.dnc_list(ctx.engine, ctx.tz)
+        return {"removed": dnc.dnc_remove(ctx.engine, args.number, args.reason, ctx.now)}
+    return dnc.dnc_list(ctx.engine, ctx.tz)
 
 
 def _contact_arguments(parser: argparse.ArgumentParser) -> None:
@@ -135,7 +137,7 @@ def _contact_arguments(parser: argparse.ArgumentParser) -> None:
 COMMANDS = (
     Command("campaigns", "callback campaigns (回访)", _campaign_arguments, _campaigns),
     Command("contacts", "contacts of the campaigns: phone, campaign, kind, status, due_by, "
-            "joined_at (keep-your-place), note", _contact_arguments,
+            "joined_at (keep-your-place), outcome, note", _contact_arguments,
             lambda args, ctx: service.contacts(ctx.engine, ctx.tz, args.campaign, args.limit)),
     Command("attempts", "callback attempts", _attempt_arguments, _attempts),
     Command("dnc", "the do-not-call list", _dnc_arguments, _dnc),

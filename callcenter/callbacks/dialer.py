@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,14 +24,16 @@ import structlog
 from sqlalchemy import Engine, func, insert, select, update
 
 from callcenter.ami.client import AmiClient, flatten
-from callcenter.ami.grammar import check_originate
+from callcenter.ami.grammar import check_originate, is_recording_path
 from callcenter.ami.translate import STANDARD_PHONES, live_channels, translate_callback
 from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbackSettings, in_peak
+from callcenter.core.leader import LeaderGate
 from callcenter.domain import attempts as at
 from callcenter.domain import events as ev
 from callcenter.domain.callbacks import Contact, Outcome, free_slots, refusal
 from callcenter.domain.clock import Clock
+from callcenter.domain.leadership import LeaderChange
 from callcenter.domain.phone import PhoneNumber, PhoneRules, mask
 from callcenter.errors import AmiError, AmiUnsafeValue, InvalidPhoneNumber, MalformedEvent
 from callcenter.store import models as m
@@ -53,11 +55,15 @@ class OriginateSpec:
     callback_queue: str
     caller_id: str
     ring_timeout_s: float
+    # The call's Linkedid -> the file Asterisk records it to, without extension (the
+    # recordings' [recordings] dir as Asterisk sees it); None: app_queue's default name.
+    recording: Callable[[str], str | None] | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, s: CallbackSettings) -> OriginateSpec:
+    def of(cls, s: CallbackSettings,
+           recording: Callable[[str], str | None] | None = None) -> OriginateSpec:
         return cls(s.channel_template, s.customer_first_context, s.agent_first_context,
-                   s.callback_queue, s.caller_id, s.policy.ring_timeout_s)
+                   s.callback_queue, s.caller_id, s.policy.ring_timeout_s, recording)
 
 
 def originate_fields(spec: OriginateSpec, ref: at.AttemptRef,
@@ -66,6 +72,11 @@ def originate_fields(spec: OriginateSpec, ref: at.AttemptRef,
     customer = spec.channel_template.format(number=ref.phone)
     variables = [f"CC_ATTEMPT={ref.attempt_id}", f"CC_CAMPAIGN={ref.campaign_id}",
                  f"CC_QUEUE={spec.callback_queue}", f"CC_NUMBER={ref.phone}"]
+    # The originated channel's id is the call's Linkedid (it is the first channel), and
+    # so the ticket's: the recording is named by it as an inbound call's is.
+    path = spec.recording(ref.uniqueid) if spec.recording is not None else None
+    if path is not None and is_recording_path(path):
+        variables.append(f"CC_RECORDING={path}")
     if ref.mode is at.Mode.AGENT_FIRST:
         fields = {"Channel": agent_interface or "", "Context": spec.agent_first_context,
                   "Exten": "s", "Priority": "1",
@@ -85,8 +96,15 @@ class Dialer:
     def __init__(self, engine: Engine, ami: AmiClient, *, settings: CallbackSettings,
                  clock: Clock, center_tz: ZoneInfo, free_agents: Callable[[str], int],
                  paused_by_surge: Callable[[], bool],
-                 phones: PhoneRules = STANDARD_PHONES) -> None:
+                 phones: PhoneRules = STANDARD_PHONES,
+                 leader: LeaderGate | None = None,
+                 recording: Callable[[str], str | None] | None = None) -> None:
         self.engine = engine
+        self.spec = OriginateSpec.of(settings, recording)
+        # Only the leader dials; alone, always.  A new leader first reconciles what the
+        # old one left under way (`ready`), then dials.
+        self.leader = leader or LeaderGate()
+        self.ready = self.leader.is_leader()
         self.phones = phones
         self.ami = ami
         self.settings = settings
@@ -103,6 +121,9 @@ class Dialer:
         self._db_lock = asyncio.Lock()  # decisions reach the database in their order
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
+        # Called (on the loop) whenever an attempt's state reached the database: the
+        # campaigns page follows the dialer through it.
+        self.on_change: Callable[[], None] = lambda: None
 
     # -- events (synchronous, from the daemon's message path) -----------------------
     def on_message(self, raw: Mapping[str, str]) -> None:
@@ -157,6 +178,18 @@ class Dialer:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def on_leader(self, changes: Sequence[LeaderChange]) -> None:
+        """Leadership gained: reconcile, then dial.  Lost: stop following our attempts
+        (the new leader reconciles them from the store) and stop dialing."""
+        if changes[-1].leader:
+            self.ready = False
+            self._spawn(self.reconcile())
+            return
+        self.ready = False
+        dropped = self.attempts.forget_all()
+        self._arm_timer()
+        log.info("callback.standing_by", attempts_left=dropped, epoch=changes[-1].epoch)
+
     async def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -170,6 +203,8 @@ class Dialer:
     async def tick(self) -> int:
         """Start whatever attempts may start now; returns how many were started."""
         self._carry_out(self.attempts.tick())  # a late timer never holds a decision back
+        if not (self.leader.is_leader() and self.ready):
+            return 0
         if self.paused_by_surge() or not self.ami.connected:
             return 0
         now = self.clock.now()
@@ -231,7 +266,7 @@ class Dialer:
         action_id = f"cb-act-{uuid.uuid4().hex}"
         try:  # again, just before dialing: nothing but a number reaches Originate
             number = PhoneNumber.parse(contact.phone, self.phones).digits
-            check_originate(originate_fields(OriginateSpec.of(self.settings), at.AttemptRef(
+            check_originate(originate_fields(self.spec, at.AttemptRef(
                 0, campaign.id, channel_id, action_id, number, at.Mode(campaign.mode)),
                 campaign.agent_interface))
         except (InvalidPhoneNumber, AmiUnsafeValue) as exc:
@@ -245,10 +280,11 @@ class Dialer:
             return  # someone else took it
         ref = at.AttemptRef(attempt_id, campaign.id, channel_id, action_id, number,
                             at.Mode(campaign.mode))
-        fields = check_originate(originate_fields(OriginateSpec.of(self.settings), ref,
+        fields = check_originate(originate_fields(self.spec, ref,
                                                   campaign.agent_interface))
         self.attempts.dialing(ref)  # before any event of the channel can arrive
         _bound(ref).info("callback.dialing", mode=campaign.mode)
+        self.on_change()
         self._spawn(self._originate(ref, fields))
 
     def _refuse(self, contact_id: int, why: str, now: float) -> None:
@@ -262,6 +298,12 @@ class Dialer:
     def _store_dialing(self, contact: Any, campaign: Any, channel_id: str, action_id: str,
                        now: float) -> int | None:
         with self.engine.begin() as conn:
+            # The leadership checked in the claim's own transaction (the epoch row stays
+            # share-locked until it commits): a leader superseded meanwhile claims nothing.
+            if not self.leader.fence(conn):
+                log.warning("callback.claim_fenced", contact=contact.id, campaign=campaign.id,
+                            epoch=self.leader.epoch)
+                return None
             claimed = conn.execute(update(m.Contact).where(
                 m.Contact.id == contact.id, m.Contact.status == "pending").values(
                 status="dialing", attempts=m.Contact.attempts + 1, last_attempt_at=now))
@@ -322,6 +364,7 @@ class Dialer:
                     await asyncio.to_thread(self._vanished, d.ref.attempt_id)
                 case at.FollowedAgain():
                     bound.info("callback.reconciled_live", answered=d.answered)
+        self.on_change()
 
     def _update_live(self, attempt_id: int, **values: Any) -> None:
         with self.engine.begin() as conn:
@@ -361,15 +404,20 @@ class Dialer:
 
     # -- reconciliation ------------------------------------------------------------
     async def reconcile(self) -> None:
-        """On every (re)connect: attempts left under way are matched to live channels."""
-        pending = await asyncio.to_thread(self._pending_attempts)
-        if not pending:
+        """On every (re)connect, and on taking the lead: attempts left under way (by us
+        or by the leader before us) are matched to live channels, never dialed again.
+        A standby leaves them to the leader."""
+        if not self.leader.is_leader():
             return
-        reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
-        # A malformed entry raises (an AmiError): the session is retried, rather than an
-        # attempt whose entry we could not read being taken for vanished.
-        live = live_channels([flatten(msg) for msg in reply])
-        self._carry_out(self.attempts.reconcile(pending, live))
+        pending = await asyncio.to_thread(self._pending_attempts)
+        if pending:
+            reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
+            # A malformed entry raises (an AmiError): the session is retried, rather than
+            # an attempt whose entry we could not read being taken for vanished.
+            live = live_channels([flatten(msg) for msg in reply])
+            self._carry_out(self.attempts.reconcile(pending, live))
+        if self.leader.is_leader():
+            self.ready = True
 
     def _pending_attempts(self) -> list[at.Pending]:
         with self.engine.connect() as conn:

@@ -9,9 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from callcenter.alerts import service as alerts
+from callcenter.callbacks.dnc import audit as dnc_audit
 from callcenter.callbacks.importer import ImportReport, parse_contacts, read_table
 from callcenter.callbacks.settings import ImportLimits
 from callcenter.domain.alerts import AlertTransition
@@ -231,27 +232,11 @@ def record_outcome(engine: Engine, attempt_id: int, outcome: Outcome, now: float
         else:
             values.update(status="pending", next_due_at=decision.retry_at)
         conn.execute(update(m.Contact).where(m.Contact.id == contact.id).values(**values))
-        if decision.do_not_call:
-            conn.execute(insert_for(conn, m.DoNotCall).values(
+        if decision.do_not_call and conn.execute(insert_for(conn, m.DoNotCall).values(
                 phone=contact.phone, reason="refused callbacks", added_at=now
-            ).on_conflict_do_nothing())
-
-
-def dnc_add(engine: Engine, phone: PhoneNumber, reason: str, now: float) -> str:
-    number = phone.digits
-    with engine.begin() as conn:
-        conn.execute(insert_for(conn, m.DoNotCall).values(phone=number, reason=reason,
-                                                          added_at=now).on_conflict_do_nothing())
-        conn.execute(update(m.Contact).where(m.Contact.phone == number,
-                                             m.Contact.status == "pending")
-                     .values(status="cancelled", last_outcome="refused"))
-    return number
-
-
-def dnc_remove(engine: Engine, phone: str) -> bool:
-    with engine.begin() as conn:
-        return bool(conn.execute(delete(m.DoNotCall)
-                                 .where(m.DoNotCall.phone == normalise(phone))).rowcount)
+        ).on_conflict_do_nothing()).rowcount:
+            dnc_audit(conn, contact.phone, "add", reason="refused callbacks", by=agent or "",
+                      now=now)
 
 
 def campaigns(engine: Engine, tz: ZoneInfo) -> list[dict[str, Any]]:
@@ -329,10 +314,11 @@ def attempts(engine: Engine, tz: ZoneInfo, campaign_id: int | None,
 def contacts(engine: Engine, tz: ZoneInfo, campaign_id: int | None,
              limit: int = 500) -> list[dict[str, Any]]:
     """Contacts, newest first: whom we owe or plan a call, in which campaign, by when;
-    `joined_at` is when a keep-your-place caller first joined the queue."""
+    `joined_at` is when a keep-your-place caller first joined the queue; `outcome` the
+    last call's (a keep-your-place request done: `connected`)."""
     query = (select(m.Contact.id, m.Contact.phone, m.Contact.campaign_id, m.Campaign.kind,
                     m.Contact.status, m.Contact.deadline, m.Contact.joined_at, m.Contact.note,
-                    m.Contact.attempts)
+                    m.Contact.attempts, m.Contact.last_outcome)
              .join(m.Campaign, m.Campaign.id == m.Contact.campaign_id)
              .order_by(m.Contact.id.desc()).limit(limit))
     if campaign_id:
@@ -340,14 +326,9 @@ def contacts(engine: Engine, tz: ZoneInfo, campaign_id: int | None,
     with engine.connect() as conn:
         return [{"id": c.id, "phone": c.phone, "campaign": c.campaign_id, "kind": c.kind,
                  "status": c.status, "due_by": _iso(c.deadline, tz),
-                 "joined_at": _iso(c.joined_at, tz), "attempts": c.attempts, "note": c.note}
+                 "joined_at": _iso(c.joined_at, tz), "attempts": c.attempts,
+                 "outcome": c.last_outcome, "note": c.note}
                 for c in conn.execute(query)]
-
-
-def dnc_list(engine: Engine, tz: ZoneInfo) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return [{"phone": d.phone, "reason": d.reason, "added_at": _iso(d.added_at, tz)}
-                for d in conn.execute(select(m.DoNotCall).order_by(m.DoNotCall.added_at))]
 
 
 def latest_attempt(engine: Engine, phone: str) -> dict[str, Any] | None:

@@ -12,7 +12,12 @@ import structlog
 from callcenter.callbacks import http, jobs, service
 from callcenter.callbacks.ami import DialerStream
 from callcenter.callbacks.dialer import Dialer
-from callcenter.callbacks.settings import CallbackSettings, CallbacksSection, callback_settings
+from callcenter.callbacks.settings import (
+    CallbackSettings,
+    CallbacksSection,
+    callback_settings,
+    import_limits,
+)
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Job
 from callcenter.core.settings import CenterSettings
@@ -20,6 +25,7 @@ from callcenter.domain import outcomes as oc
 from callcenter.domain.keep_place import is_virtual
 from callcenter.domain.phone import PhoneNumber
 from callcenter.domain.surge import SurgeState
+from callcenter.recordings.settings import RecordingsSettings
 
 log = structlog.get_logger("callcenter.callbacks")
 
@@ -63,6 +69,38 @@ class AbandonedCallers:
                             note="abandoned in queue")
 
 
+class CampaignFeed:
+    """Pushes the campaigns' progress to supervisors' pages (`campaigns` event) when an
+    attempt moved or a supervisor changed a campaign: read once per burst of changes
+    (one read in flight; changes meanwhile make one more), never on a timer."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self._running = False
+        self._again = False
+
+    def changed(self) -> None:
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        self.core.tasks.spawn(self._push(), name="campaigns-push")
+
+    async def _push(self) -> None:
+        try:
+            while True:
+                self._again = False
+                ctx = getattr(self.core.app.state, "ctx", None)  # the web feature's, if on
+                if ctx is None:
+                    return
+                rows = await asyncio.to_thread(service.campaigns, self.core.engine, self.core.tz)
+                ctx.hub.to_supervisors("campaigns", rows)
+                if not self._again:
+                    return
+        finally:
+            self._running = False
+
+
 class SurgeHold:
     """Whether a surge holds follow-up callbacks, as the surge bus last said (the surge
     monitor announces the stored level at start, before any job runs)."""
@@ -80,14 +118,19 @@ def wire(core: Core) -> Contribution:
     dialer = Dialer(core.engine, core.ami, settings=settings, clock=core.clock, center_tz=core.tz,
                     free_agents=core.tracker.agents_available,
                     paused_by_surge=lambda: hold.paused,
-                    phones=core.config.get(CenterSettings).phones)
+                    phones=core.config.get(CenterSettings).phones, leader=core.leader,
+                    recording=core.config.get(RecordingsSettings).asterisk_name)
     abandoned = AbandonedCallers(core, settings)
+    feed = CampaignFeed(core)
+    dialer.on_change = feed.changed
+    limits = import_limits(core.config.get(CallbacksSection))
     return Contribution(
         outcome_sinks=[abandoned.on_outcomes],
         surge_listeners=[hold.follow],
+        leader_listeners=[dialer.on_leader],
         ami_handlers=[DialerStream(dialer)],
         jobs=[Job("dialer", settings.dialer_interval_s, dialer.tick),
               Job("callback-deadlines", DEADLINE_CHECK_S, lambda: jobs.check_deadlines(core))],
-        routers=[http.routes(core, settings)],
+        routers=[http.routes(core, settings, limits, feed.changed), http.page_routes()],
         on_stop=[dialer.close])
 

@@ -36,6 +36,11 @@ log = structlog.get_logger("callcenter.complaints")
 FOLLOWUP_KIND = "complaint"
 FOLLOWUP_CAMPAIGN = "投诉回访 complaint follow-ups"
 SUCCESS = "success"  # the callbacks' outcome code of a successful follow-up (成功回访)
+# The reports' columns (names fixed: the CLI's --json, the page, the exports).
+TABLE_COLUMNS = ("month", "category", "department", "complaints", "confirmed", "unfounded",
+                 "pending", "closed")
+BY_AGENT_COLUMNS = ("month", "agent", "interface", "complaints", "confirmed", "unfounded",
+                    "flagged")
 
 
 @dataclass(frozen=True)

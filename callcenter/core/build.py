@@ -72,6 +72,8 @@ def connect(core: Core, part: Contribution) -> None:
         core.health.bus.subscribe(watcher)
     for rater in part.rating_listeners:
         core.ratings.subscribe(rater)
+    for on_change in part.leader_listeners:
+        core.leader.bus.subscribe(on_change)
     for router in part.routers:
         core.app.include_router(router)
     for collector in part.collectors:

@@ -15,6 +15,7 @@ from callcenter.ami.client import AmiClient
 from callcenter.config import Config
 from callcenter.core.bus import Bus
 from callcenter.core.health import Health
+from callcenter.core.leader import LeaderGate
 from callcenter.core.metrics import new_registry
 from callcenter.core.tasks import TaskOwner
 from callcenter.domain.alerts import AlertTransition
@@ -51,3 +52,6 @@ class Core:
     # The Prometheus registry (never the library's global one): features add live
     # collectors through their contribution; the ops feature serves it at /metrics.
     metrics: CollectorRegistry = field(default_factory=new_registry)
+    # Whether this daemon may act (dial, send webhooks, run jobs, its own AMI actions):
+    # always alone; the holder of the lock in the standby mode (callcenter/cluster/).
+    leader: LeaderGate = field(default_factory=LeaderGate)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from callcenter.core.health import Condition
 from callcenter.domain.alerts import AlertTransition
+from callcenter.domain.leadership import LeaderChange
 from callcenter.domain.outcomes import Outcome
 from callcenter.domain.ratings_today import RatingChanged
 from callcenter.domain.surge import SurgeState
@@ -44,11 +45,14 @@ class AmiHandler(Protocol):
 
 @dataclass(frozen=True)
 class Job:
-    """Scheduled work, run every `interval_s` (never two at once, late runs coalesced)."""
+    """Scheduled work, run every `interval_s` (never two at once, late runs coalesced).
+    Only the leader runs it (see core.leader), unless it is `everywhere`: work about
+    this daemon itself (its status file), with no effect on the center."""
 
     name: str
     interval_s: float
     run: Callable[[], Awaitable[object]]
+    everywhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Contribution:
     set_aside_listeners: Sequence[Callable[[Sequence[SetAsideNote]], None]] = ()
     health_listeners: Sequence[Callable[[Sequence[Condition]], None]] = ()
     rating_listeners: Sequence[Callable[[Sequence[RatingChanged]], None]] = ()
+    # Leadership begun or ended (standby mode only: alone, a daemon always leads).
+    leader_listeners: Sequence[Callable[[Sequence[LeaderChange]], None]] = ()
     ami_handlers: Sequence[AmiHandler] = ()
     jobs: Sequence[Job] = ()
     routers: Sequence[APIRouter] = ()

@@ -194,6 +194,13 @@ class Attempts:
     def __contains__(self, uniqueid: object) -> bool:
         return uniqueid in self.watched
 
+    def forget_all(self) -> int:
+        """No longer ours to follow (another daemon leads now and reconciles them from
+        the store); returns how many were dropped.  The same dict stays."""
+        dropped = len(self.watched)
+        self.watched.clear()
+        return dropped
+
     def dialing(self, ref: AttemptRef) -> None:
         """Registered before Originate is sent: no event of the channel can come first."""
         self.watched[ref.uniqueid] = _Attempt(ref)

@@ -169,6 +169,8 @@ class LiveChannel:
     uniqueid: str
     state: int
     bridge_id: str = ""  # set while the channel is bridged to another (talking)
+    channel: str = ""  # its name (PJSIP/1001-0000002a), cleaned, not yet checked
+    linkedid: str = ""
 
 
 Event = (

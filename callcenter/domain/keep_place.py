@@ -9,7 +9,8 @@ dialed, the agent already on the line (agent-first).
 The placeholder's channel ids carry the request's id behind a fixed prefix, so any
 layer that sees a waiting caller's Uniqueid knows it is a virtual waiter (and which
 request) without a lookup.  This module holds the rules: the estimate spoken to the
-caller, a request's expiry, and those ids."""
+caller, a request's expiry, how a request ends once its customer was dialed, those
+ids, and what the live picture needs to know of a placeholder (`VirtualWaiter`)."""
 
 from __future__ import annotations
 
@@ -118,3 +119,76 @@ def wait_left_s(requested_at: float, now: float, expiry_s: float) -> int:
     """How long the placeholder may still wait in the queue (its Queue timeout), in
     whole seconds, at least 1."""
     return max(1, int(expires_at(requested_at, expiry_s) - now))
+
+
+# -- a request's end, once an agent took its place and the customer was dialed -------
+
+# Dial's DIALSTATUS when the customer was not reached -> the center's outcome code
+# (callbacks.Outcome values); CANCEL (the agent gave up while it rang) has none.
+_NOT_REACHED = {"NOANSWER": "no_answer", "BUSY": "busy", "CONGESTION": "busy",
+                "CHANUNAVAIL": "failed"}
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    status: str  # done: the customer answered | missed: not reached (after-hours next)
+    outcome: str | None  # contacts.last_outcome
+    note: str
+
+
+def dial_ended(dial_status: str) -> Ended:
+    """How a request ends when the dialing half hangs up: the customer answered (and
+    either side hung up first, at any time after) closes it as done; anything else
+    left them unreached."""
+    status = dial_status if dial_status.isascii() and dial_status.isalpha() else "UNKNOWN"
+    status = status.upper()[:16]
+    if status == "ANSWER":
+        return Ended("done", "connected", "called back: the customer answered")
+    return Ended("missed", _NOT_REACHED.get(status), f"customer not reached ({status})")
+
+
+# -- the placeholder in the live picture ---------------------------------------------
+
+# A placeholder waits in the queue at most until its request expires; one whose leave
+# was never seen (an AMI event lost) stops counting this long after that.
+PLACEHOLDER_STALE_GRACE_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualWaiter:
+    """What the tracker is told of a request's placeholder (by the shell, which reads
+    the request): the caller's wait counts from their first join, not from the
+    placeholder's, and the placeholder is waited for until the request expires."""
+
+    request_id: int
+    joined_at: float  # when the caller first joined the queue (contacts.joined_at)
+    until: float  # the request's expiry: its placeholder waits no longer
+
+    @property
+    def stale_at(self) -> float:
+        return self.until + PLACEHOLDER_STALE_GRACE_S
+
+
+class Placeholders:
+    """The requests whose placeholder waits (or is about to) in a queue, as the shell
+    told of them; each forgotten once its request's placeholder can no longer wait."""
+
+    def __init__(self) -> None:
+        self._by_request: dict[int, VirtualWaiter] = {}
+
+    def expect(self, waiter: VirtualWaiter) -> None:
+        self._by_request[waiter.request_id] = waiter
+
+    def of(self, uniqueid: str) -> VirtualWaiter | None:
+        """The request a waiting caller's Uniqueid holds the place of, if told of."""
+        if not is_virtual(uniqueid):
+            return None
+        request = request_of(uniqueid)
+        return None if request is None else self._by_request.get(request)
+
+    def forget_stale(self, now: float) -> None:
+        for request in [r for r, w in self._by_request.items() if now >= w.stale_at]:
+            del self._by_request[request]
+
+    def __len__(self) -> int:
+        return len(self._by_request)

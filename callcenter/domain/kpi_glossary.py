@@ -1,12 +1,16 @@
 """Every figure a report shows, with its definition in Chinese and English: the one
-glossary pages, exports and `callcenter report --glossary` show.  T and the
-short-abandon threshold are filled in from the settings."""
+glossary pages, exports and `callcenter report glossary` show.  T, the short-abandon
+threshold, the ring budget, the flag threshold and the bonus rate are filled in from
+the settings.  A column that means something else in one table (the complaint
+table's `complaints` counts every complaint, the agents table's only confirmed ones)
+has a term of its own for that table (`Term.table`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from callcenter.domain.kpi import KpiRules
+from callcenter.domain.people_glossary import PEOPLE_TERMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +20,7 @@ class Term:
     zh_definition: str
     en: str
     en_definition: str
+    table: str = ""  # "": every table; else only that table's column of this name
 
 
 _TERMS = (
@@ -72,16 +77,27 @@ _TERMS = (
     Term("ratings", "评价数", "该坐席受理的工单在期间内得到的满意度评价数。", "Ratings",
          "Satisfaction ratings given in the period to tickets the agent owns."),
     Term("complaints", "投诉数", "期间内受理、经主管确认（非无理投诉）针对该坐席的投诉数；"
-         "当月达到阈值（默认 3 次）的坐席被标记并告警。", "Complaints",
+         "当月达到阈值（{flag} 次）的坐席被标记（⚑）并告警。", "Complaints",
          "Confirmed complaints about the agent received in the period (a supervisor's verdict; "
-         "unfounded ones excluded); an agent at the month's threshold (3) is flagged and alerted."),
+         "unfounded ones excluded); an agent at the month's threshold ({flag}) is flagged (⚑) "
+         "and alerted."),
     Term("points", "积分", "期间内积分台账之和（奖惩）。", "Points",
          "The agent's points ledger summed over the period (rewards and penalties)."),
 )
 
 
-def glossary(rules: KpiRules, ring_budget_s: float) -> list[Term]:
+def glossary(rules: KpiRules, ring_budget_s: float, *, flag_threshold: int = 3,
+             yuan_per_point: float = 10.0) -> list[Term]:
     values = {"t": f"{rules.sl_threshold_s:g}", "short": f"{rules.short_abandon_s:g}",
-              "budget": f"{ring_budget_s:g}"}
+              "budget": f"{ring_budget_s:g}", "flag": str(flag_threshold),
+              "yuan": f"{yuan_per_point:g}"}
+    people = (Term(column, zh, zh_def, en, en_def, table)
+              for table, column, zh, zh_def, en, en_def in PEOPLE_TERMS)
     return [Term(t.column, t.zh, t.zh_definition.format(**values), t.en,
-                 t.en_definition.format(**values)) for t in _TERMS]
+                 t.en_definition.format(**values), t.table) for t in (*_TERMS, *people)]
+
+
+def for_table(terms: list[Term], table: str) -> list[Term]:
+    """The terms of one table's columns: its own where it has one, else the common one."""
+    own = {t.column for t in terms if t.table == table}
+    return [t for t in terms if t.table == table or (not t.table and t.column not in own)]

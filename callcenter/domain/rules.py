@@ -27,7 +27,9 @@ class RingRules:
     ring_stale_s: float = 600.0
     # A caller whose leave we never saw is dropped from the queue after waiting
     # this long, so a lost event cannot hold up the queue's figures (and a surge
-    # alert) for ever.  A (re)connect's QueueStatus resync also replaces them.
+    # alert) for ever.  A (re)connect's QueueStatus resync also replaces them.  A
+    # keep-your-place placeholder the daemon knows of waits until its request expires
+    # (4 h) and is dropped only some minutes after that (keep_place.VirtualWaiter).
     waiting_stale_s: float = 2 * 3600.0
 
     @property

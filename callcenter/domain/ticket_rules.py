@@ -4,6 +4,8 @@
   (在1个工作日内致电客户进行解决): the clock starts when the ticket is categorised.
 - A dispatched ticket that nobody accepts within 30 minutes is chased (督办).
 - An "unsatisfied" rating opens a review due within 2 hours (话务班长应在2个小时内听取来电录音).
+- A complaint's investigation is due by its deadline ([complaints] investigation, 1 working
+  day; set by the complaints feature): done when the complaint is resolved.
 Anything past its due time and not done raises an alert; doing it clears the alert.
 """
 
@@ -22,7 +24,8 @@ RATINGS = ("satisfied", "ordinary", "unsatisfied")
 SUPERVISION = "ticket_supervision"  # 督办
 COMPLAINT_OVERDUE = "complaint_callback_overdue"
 REVIEW_OVERDUE = "review_overdue"
-OVERDUE_KINDS = (SUPERVISION, COMPLAINT_OVERDUE, REVIEW_OVERDUE)
+INVESTIGATION_OVERDUE = "complaint_investigation_overdue"
+OVERDUE_KINDS = (SUPERVISION, COMPLAINT_OVERDUE, REVIEW_OVERDUE, INVESTIGATION_OVERDUE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,9 @@ class TicketRules:
     complaint_callback: str = "1wd"  # a deadline rule, as for campaigns
     dispatch_accept_s: float = 1800.0
     review_s: float = 7200.0
+    # The investigation's deadline rule, for the alert's words only ([complaints]
+    # investigation: the complaints feature sets the due time itself).
+    investigation: str = "1wd"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,8 @@ class TicketClocks:
     rated_at: float | None = None
     review_due_at: float | None = None
     reviewed_at: float | None = None
+    investigation_due_at: float | None = None
+    resolved_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +73,9 @@ class Overdue:
             return f"督办: 工单 #{n} 派单{self.limit}无人接单 (ticket #{n} dispatched, not accepted)"
         if self.kind == COMPLAINT_OVERDUE:
             return f"投诉回电超期: 工单 #{n} 未在{self.limit}回电 (complaint #{n} callback overdue)"
+        if self.kind == INVESTIGATION_OVERDUE:
+            return (f"投诉调查超期: 工单 #{n} 未在{self.limit}调查处理完毕 "
+                    f"(complaint #{n} investigation overdue)")
         return (f"不满意评价复核超期: 工单 #{n} 未在{self.limit}复核 "
                 f"(review of unsatisfied ticket #{n} overdue)")
 
@@ -112,4 +123,9 @@ def overdue(t: TicketClocks, rules: TicketRules, now: float) -> list[Overdue]:
     if t.review_due_at is not None and t.reviewed_at is None and now >= t.review_due_at:
         late.append(Overdue(REVIEW_OVERDUE, t.id, t.review_due_at,
                             f" {rules.review_s / 3600:g} 小时内"))
+    if (t.investigation_due_at is not None and t.resolved_at is None
+            and t.status not in ("resolved", "closed") and t.category == COMPLAINT
+            and now >= t.investigation_due_at):
+        late.append(Overdue(INVESTIGATION_OVERDUE, t.id, t.investigation_due_at,
+                            _rule_in_words(rules.investigation)))
     return late

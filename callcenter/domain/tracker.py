@@ -9,9 +9,11 @@ figures Asterisk reports.
 It is the one owner of the live picture other layers read (`LiveView`: an
 agent's current call, free agents, agents on a break).  Every map it keeps is
 bounded, so memory stays flat over millions of calls: queues and agents by the
-real ones; callers waiting by `RingRules.waiting_stale_s` and every resync;
-ringing legs by `RingRules.leg_expiry_s`; calls by one per agent plus those ended
-within `RingRules.call_retention_s` (at most `call_retention_max`).
+real ones; callers waiting by `RingRules.waiting_stale_s` (a keep-your-place
+placeholder the shell told of: its request's expiry) and every resync; the
+placeholders told of by their requests' expiry; ringing legs by
+`RingRules.leg_expiry_s`; calls by one per agent plus those ended within
+`RingRules.call_retention_s` (at most `call_retention_max`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Collection
 
 from callcenter.domain import events as ev
 from callcenter.domain.clock import Clock
-from callcenter.domain.keep_place import is_virtual
+from callcenter.domain.keep_place import Placeholders, VirtualWaiter, is_virtual
 from callcenter.domain.live_view import (
     ActiveCall,
     CallBook,
@@ -72,6 +74,7 @@ class Tracker(LiveView):
         self._members: dict[str, set[str]] = {}
         self._dirty_queues: set[str] = set()
         self._soonest_new_deadline: float | None = None
+        self.placeholders = Placeholders()  # keep-your-place requests the shell told of
 
     def take_soonest_new_deadline(self) -> float | None:
         """The earliest timer created since the last call: lets the shell re-arm its
@@ -185,10 +188,34 @@ class Tracker(LiveView):
         due = [c for c in candidates if c is not None]
         return min(due) if due else None
 
+    # -- keep your place -----------------------------------------------------------
+    def expect_virtual(self, waiter: VirtualWaiter) -> None:
+        """The shell tells of a keep-your-place request (before its placeholder is
+        originated, and for every request still waiting when the daemon starts): its
+        placeholder's wait counts from the caller's first join — the wallboard's longest
+        wait and the queue samples say how long the caller has really waited — and it
+        is not dropped as stale before the request expires.  The queue's new figures
+        go out with the next event or tick."""
+        self.placeholders.expect(waiter)
+        for queue in self.queues.values():
+            for uniqueid, entry in queue.waiting.items():
+                if self.placeholders.of(uniqueid) is waiter:
+                    entry.holds_place_of(waiter)
+                    self._dirty_queues.add(queue.name)
+
+    def _waiting(self, uniqueid: str, linkedid: str, number: str, joined_at: float) -> Waiting:
+        entry = Waiting(uniqueid, linkedid, number, joined_at,
+                        joined_at + self.rules.waiting_stale_s)
+        waiter = self.placeholders.of(uniqueid)
+        if waiter is not None:
+            entry.holds_place_of(waiter)
+        return entry
+
     # -- time ---------------------------------------------------------------------
     def tick(self) -> list[Outcome]:
         now = self.clock.now()
         self.calls.forget_ended(now)
+        self.placeholders.forget_stale(now)
         out: list[Outcome] = self.ring.expire(now)
         for agent in self.agents.values():
             self._report(agent, out)
@@ -220,8 +247,7 @@ class Tracker(LiveView):
         """A caller whose leave we never saw (an event lost with the link up) must not
         count as waiting for ever.  Nothing is emitted for it: we do not know how the
         call ended; the queue's figures (QueueChanged) just move."""
-        limit = self.rules.waiting_stale_s
-        stale = [u for u, w in queue.waiting.items() if now - w.joined_at >= limit]
+        stale = [u for u, w in queue.waiting.items() if now >= w.stale_at]
         for uniqueid in stale:
             del queue.waiting[uniqueid]
         if stale:
@@ -323,8 +349,8 @@ class Tracker(LiveView):
         now = self.clock.now()
         queue = self._queue(event.queue)
         if event.uniqueid not in queue.waiting:
-            queue.waiting[event.uniqueid] = Waiting(event.uniqueid, event.linkedid,
-                                                    event.caller_number, now)
+            queue.waiting[event.uniqueid] = self._waiting(event.uniqueid, event.linkedid,
+                                                          event.caller_number, now)
             out.append(CallJoined(event.queue, event.uniqueid, event.linkedid,
                                   event.caller_number, now))
 
@@ -432,7 +458,7 @@ class Tracker(LiveView):
             queue.waiting.clear()
         self._dirty_queues.update(self.queues)
         for entry in snapshot.waiting:
-            self._queue(entry.queue).waiting[entry.uniqueid] = Waiting(
+            self._queue(entry.queue).waiting[entry.uniqueid] = self._waiting(
                 entry.uniqueid, entry.linkedid, entry.caller_number, now - entry.wait_s)
         # Callers that left while we were away take their ringing legs with them.
         waiting_ids = {w for q in self.queues.values() for w in q.waiting}

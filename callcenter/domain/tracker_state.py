@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from callcenter.domain.keep_place import VirtualWaiter
 from callcenter.domain.outcomes import AgentRef, AgentState
 
 # Asterisk device states (AST_DEVICE_*) as QueueMember/QueueMemberStatus report them.
@@ -21,7 +22,14 @@ class Waiting:
     uniqueid: str
     linkedid: str
     caller_number: str
-    joined_at: float
+    joined_at: float  # a keep-your-place placeholder's: the caller's first join
+    stale_at: float  # dropped as stale from then on if its leave was never seen
+
+    def holds_place_of(self, waiter: VirtualWaiter) -> None:
+        """This caller is the placeholder of a keep-your-place request: the wait counts
+        from the caller's first join, and lasts until the request expires."""
+        self.joined_at = min(self.joined_at, waiter.joined_at)
+        self.stale_at = max(self.stale_at, waiter.stale_at)
 
 
 @dataclass(slots=True)

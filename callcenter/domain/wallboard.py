@@ -1,10 +1,15 @@
 """Today's figures for the wallboard, kept from the tracker's outcomes (pure).
 
-Live figures (callers waiting, agent states) come straight from outcomes; the
-day's counters (answered, abandoned, service level, calls and violations per
-agent) start from what the store already holds for today (`DaySeed`) and move
-with every outcome, so a restart mid-day loses nothing and no figure needs a
-query to stay current.  `apply` returns what changed, for the push channel.
+Live figures (callers waiting, agent states) come straight from outcomes.  A queue's
+day figures are the reports' own: the `FiguresAdded` the reports' interval aggregator
+(domain/kpi_intervals.py) publishes on the outcome bus as callers leave the queue,
+summed over today's intervals, and turned into service level, three-ring compliance
+and abandon rate by domain/kpi.py's functions — one definition, the reports' (T and
+the short-abandon threshold from `[reports]`), no second copy.  Agents' calls and
+violations today move with their outcomes.  Everything starts from what the store
+holds for today (`DaySeed`: the stat intervals summed, as a report of today would),
+so a restart mid-day loses nothing and no figure needs a query to stay current.
+`apply` returns what changed, for the push channel.
 """
 
 from __future__ import annotations
@@ -14,8 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from callcenter.domain import kpi
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import Clock
+
+# The day figures a tile shows (or derives a rate from): a change to another (talk or
+# wrap-up time) is not pushed.
+_SHOWN = frozenset({"offered", "answered", "answered_in_sl", "answered_in_rings", "abandoned",
+                    "abandoned_in_sl", "short_abandoned", "timeouts", "exit_key", "exit_empty"})
 
 
 @dataclass(slots=True)
@@ -25,22 +36,32 @@ class QueueFigures:
     oldest_joined_at: float | None = None
     agents_available: int = 0
     virtual_waiters: int = 0  # keep-your-place placeholders, counted in `waiting` too
-    answered: int = 0
-    answered_in_budget: int = 0
-    abandoned: int = 0
     last_sample: int = 0
+    # The reports' figures (kpi.QUEUE_FIGURES) summed over today's intervals.
+    today: dict[str, float] = field(default_factory=dict)
+    rules: kpi.KpiRules = field(default_factory=kpi.KpiRules)
+
+    @property
+    def answered(self) -> int:
+        return int(self.today.get("answered", 0))
+
+    @property
+    def abandoned(self) -> int:
+        return int(self.today.get("abandoned", 0))
 
     def view(self) -> dict[str, object]:
-        offered = self.answered + self.abandoned
+        f = self.today
         return {
             "queue": self.name, "waiting": self.waiting, "oldest_joined_at": self.oldest_joined_at,
-            "agents_available": self.agents_available, "answered": self.answered,
-            "virtual_waiters": self.virtual_waiters,
-            "abandoned": self.abandoned,
-            # Answered within the ring budget (three rings), as % of answered calls.
-            "service_level_pct": (round(100.0 * self.answered_in_budget / self.answered, 1)
-                                  if self.answered else None),
-            "abandon_rate_pct": round(100.0 * self.abandoned / offered, 1) if offered else None,
+            "agents_available": self.agents_available, "virtual_waiters": self.virtual_waiters,
+            "offered": int(f.get("offered", 0)), "answered": self.answered,
+            "abandoned": self.abandoned, "short_abandoned": int(f.get("short_abandoned", 0)),
+            "timeouts": int(f.get("timeouts", 0)),
+            "exits": int(f.get("exit_key", 0) + f.get("exit_empty", 0)),
+            # The reports' definitions (domain/kpi.py), over today's figures.
+            "service_level_pct": kpi.service_level_pct(f, self.rules),
+            "three_ring_pct": kpi.three_ring_pct(f),
+            "abandon_rate_pct": kpi.abandon_rate_pct(f),
         }
 
 
@@ -66,8 +87,8 @@ class DaySeed:
     """What the store knows of today (and of this quarter's points) at start."""
 
     day: date
-    # queue -> (answered, answered in budget, abandoned)
-    queues: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    # queue -> the reports' figures summed over today's intervals
+    queues: dict[str, dict[str, float]] = field(default_factory=dict)
     # interface -> (name, calls, violations, points this quarter)
     agents: dict[str, tuple[str, int, int, int]] = field(default_factory=dict)
     series: list[tuple[float, int]] = field(default_factory=list)  # (at, total waiting)
@@ -88,19 +109,20 @@ class Changes:
 
 class Wallboard:
     def __init__(self, tz: ZoneInfo, clock: Clock, sample_bucket_s: float,
-                 seed: DaySeed | None = None) -> None:
+                 seed: DaySeed | None = None, rules: kpi.KpiRules | None = None) -> None:
         self.tz = tz
         self.clock = clock
         self.bucket_s = sample_bucket_s
+        self.rules = rules or kpi.KpiRules()
         self.day = self._today()
+        self._day_starts = self._midnight_after(self.day - timedelta(days=1))
         self._day_ends = self._midnight_after(self.day)
         self.queues: dict[str, QueueFigures] = {}
         self.agents: dict[str, AgentFigures] = {}
         self.series: list[tuple[float, int]] = []
         if seed is not None and seed.day == self.day:
-            for name, (answered, in_budget, abandoned) in seed.queues.items():
-                self.queues[name] = QueueFigures(name, answered=answered,
-                                                 answered_in_budget=in_budget, abandoned=abandoned)
+            for name, figures in seed.queues.items():
+                self._queue(name).today = dict(figures)
             for iface, (agent_name, calls, violations, points) in seed.agents.items():
                 self.agents[iface] = AgentFigures(iface, agent_name, calls=calls,
                                                   violations=violations, points=points)
@@ -116,7 +138,10 @@ class Wallboard:
         return datetime.combine(day + timedelta(days=1), time(), tzinfo=self.tz).timestamp()
 
     def _queue(self, name: str) -> QueueFigures:
-        return self.queues.setdefault(name, QueueFigures(name))
+        found = self.queues.get(name)
+        if found is None:
+            found = self.queues[name] = QueueFigures(name, rules=self.rules)
+        return found
 
     def _agent(self, ref: oc.AgentRef) -> AgentFigures:
         found = self.agents.setdefault(ref.interface, AgentFigures(ref.interface, ref.name))
@@ -129,11 +154,12 @@ class Wallboard:
         if self.clock.now() < self._day_ends:
             return False
         today = self._today()
+        self._day_starts = self._midnight_after(today - timedelta(days=1))
         self._day_ends = self._midnight_after(today)
         quarter_changed = (today.month - 1) // 3 != (self.day.month - 1) // 3 or today.year != self.day.year
         self.day = today
         for q in self.queues.values():
-            q.answered = q.answered_in_budget = q.abandoned = 0
+            q.today = {}
         for a in self.agents.values():
             a.calls = a.violations = 0
             if quarter_changed:
@@ -154,16 +180,15 @@ class Wallboard:
                 q.waiting, q.oldest_joined_at, q.agents_available, q.virtual_waiters = (
                     o.waiting, o.oldest_joined_at, o.agents_available, o.virtual)
                 changes.queues.add(o.queue)
+            case oc.FiguresAdded(scope="queue"):
+                # A caller's figures land in the interval they joined: today's if that is.
+                if self._day_starts <= o.start < self._day_ends:
+                    kpi.add(self._queue(o.name).today, o.figures)
+                    if not _SHOWN.isdisjoint(o.figures):  # not a wrap-up or talk time alone
+                        changes.queues.add(o.name)
             case oc.CallAnswered():
-                q = self._queue(o.queue)
-                q.answered += 1
-                q.answered_in_budget += 0 if o.late_answer else 1
-                changes.queues.add(o.queue)
                 self._agent(o.agent).calls += 1
                 changes.agents.add(o.agent.interface)
-            case oc.CallAbandoned():
-                self._queue(o.queue).abandoned += 1
-                changes.queues.add(o.queue)
             case oc.ViolationRaised():
                 agent = self._agent(o.agent)
                 agent.violations += 1

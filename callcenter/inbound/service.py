@@ -47,8 +47,10 @@ def queues(engine: Engine, now: float, tz: ZoneInfo) -> list[Row]:
             "longest_wait_s": round(max(0.0, now - oldest), 1) if oldest else 0.0,
             "answered": n_answered,
             "abandoned": int(st.abandoned or 0) if st else 0,
-            "service_level_pct": (round(100.0 * int(st.in_budget or 0) / n_answered, 1)
-                                  if st and n_answered else None),
+            # answered within the ring budget: not the service level, which is the
+            # reports' (answered within T of joining, abandons counted: `report queues`)
+            "three_ring_pct": (round(100.0 * int(st.in_budget or 0) / n_answered, 1)
+                               if st and n_answered else None),
             "agents_available": q.agents_available if q else 0,
         })
     return rows

@@ -34,6 +34,10 @@ log = structlog.get_logger("callcenter.ledger")
 
 _INTERFACE = re.compile(r"[A-Za-z0-9/@._:+-]{1,128}")
 NOTE_MAX = 500
+# The reports' columns (names fixed: the CLI's --json, the page, the exports).
+ENTRY_COLUMNS = ("id", "at", "agent", "interface", "points", "reason", "ticket_id", "period",
+                 "entered_by", "note", "reverses_id", "reversed_by_id")
+BONUS_COLUMNS = ("quarter", "rank", "agent", "interface", "points", "bonus_yuan", "top_three")
 
 
 def write(conn: Connection, agent: str, points: int, reason: str, at: float, *,

@@ -95,4 +95,5 @@ def wire(core: Core) -> Contribution:
         await asyncio.to_thread(service.write_status, path, status)
 
     return Contribution(health_listeners=[watch.on_health],
-                        jobs=[Job("status-file", settings.status_interval_s, write_status)])
+                        jobs=[Job("status-file", settings.status_interval_s, write_status,
+                                  everywhere=True)])

@@ -1,7 +1,8 @@
 """`callcenter report queues|agents --from --to [--interval] [--queue|--agent] [--json]
-[--format csv|xlsx --output FILE]` and `callcenter report glossary`: the interval
-figures rolled up in the center's zone, with the columns the issue fixes (scripts rely
-on them) — the same rows and columns as the reports page and its exports."""
+[--format csv|xlsx --output FILE]`, `callcenter report complaints|ledger|bonus` (the
+same --format/--output) and `callcenter report glossary`: the interval figures rolled up
+in the center's zone, with the columns the issue fixes (scripts rely on them) — the
+same rows and columns as the reports page and its exports."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from callcenter.cli.context import CliContext
 from callcenter.core.feature import Command
+from callcenter.domain.kpi_glossary import Term
 from callcenter.domain.kpi_periods import INTERVALS
 from callcenter.errors import ReportRangeError
 from callcenter.inbound.settings import RulesSettings
@@ -40,15 +42,23 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace, ctx: CliContext) -> Any:
     settings = ctx.config.get(ReportSettings)
-    if args.what in ledger_cli.WHAT:
-        return ledger_cli.run(args, ctx)
     ring = ctx.config.get(RulesSettings)
-    terms = tables.terms(settings.rules, ring.ring_cadence_s * ring.max_rings)
+    budget = ring.ring_cadence_s * ring.max_rings
+    more = ledger_cli.rules_of(ctx)
     if args.what == "glossary":
-        return [{"column": t.column, "zh": t.zh, "zh_definition": t.zh_definition, "en": t.en,
-                 "en_definition": t.en_definition} for t in terms]
+        return [{"column": t.column, "table": t.table, "zh": t.zh,
+                 "zh_definition": t.zh_definition, "en": t.en, "en_definition": t.en_definition}
+                for t in tables.terms(settings.rules, budget, more)]
     if (args.fmt is None) != (args.output is None):
         raise ReportRangeError("--format and --output go together")
+    if args.what in ledger_cli.WHAT:
+        table = ledger_cli.table_of(args)
+        people_rows = ledger_cli.run(args, ctx)
+        if args.fmt is None:
+            return people_rows
+        return _write(args, table, tables.columns(table, False), people_rows,
+                      tables.terms(settings.rules, budget, more, table=table))
+    terms = tables.terms(settings.rules, budget, more, table=args.what)
     only = {"queue" if args.what == "queues" else "agent": args.only}
     req = tables.ReportRequest.parse(args.start, args.end, args.interval, ctx.tz, **only)
     if args.what == "queues":
@@ -57,8 +67,13 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> Any:
         rows = tables.agent_table(ctx.engine, req, ctx.tz)
     if args.fmt is None:
         return rows
-    columns = tables.columns(args.what, req.interval is not None)
-    args.output.write_bytes(export.export(args.fmt, args.what, columns, rows, terms))
+    return _write(args, args.what, tables.columns(args.what, req.interval is not None), rows,
+                  terms)
+
+
+def _write(args: argparse.Namespace, table: str, columns: tuple[str, ...],
+           rows: list[dict[str, Any]], terms: list[Term]) -> dict[str, Any]:
+    args.output.write_bytes(export.export(args.fmt, table, columns, rows, terms))
     return {"written": str(args.output), "format": args.fmt, "rows": len(rows)}
 
 

@@ -1,6 +1,8 @@
 """The reports page and its JSON API, for supervisors only (an agent gets 403, the page
-included): the queue and agent tables with the CLI's columns, the interval chart, every
-column's definition, and each table as CSV or .xlsx with the same columns."""
+included): the queue and agent tables with the CLI's columns, the interval chart, the
+complaint table (and complaints per agent, flagged), the points ledger and the
+quarter's bonus, every column's definition, and each table as CSV or .xlsx with the
+same columns."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from callcenter.core.core import Core
 from callcenter.domain.kpi import KpiRules
 from callcenter.domain.kpi_periods import INTERVALS
 from callcenter.errors import InvalidInput, ReportRangeError
-from callcenter.reports import export, tables
+from callcenter.reports import export, people, tables
 from callcenter.web.auth import Supervisor
 from callcenter.web.pages import supervisor_page
 
@@ -46,7 +48,10 @@ def _query(start: Day, end: To, interval: Interval = None, queue: Name = None,
 Chosen = Annotated[RawQuery, Depends(_query)]
 
 
-def routes(core: Core, rules: KpiRules) -> APIRouter:
+Table = Literal["queues", "agents", "complaints", "complaint_agents", "ledger", "bonus"]
+
+
+def routes(core: Core, rules: KpiRules, more: people.PeopleRules) -> APIRouter:
     router = APIRouter(tags=["reports"])
     ring_budget_s = core.tracker.rules.ring_budget_s
 
@@ -67,18 +72,18 @@ def routes(core: Core, rules: KpiRules) -> APIRouter:
         return {
             "from": req.start, "to": req.end, "interval": req.interval,
             "timezone": str(core.tz),
-            "columns": {t: tables.columns(t, with_interval) for t in tables.TABLES},
+            "columns": {t: tables.columns(t, with_interval) for t in tables.ALL_TABLES},
             "queues": tables.queue_table(core.engine, req, rules, core.tz),
             "agents": tables.agent_table(core.engine, req, core.tz),
             "chart": tables.chart(core.engine, req, rules, core.tz),
-            "glossary": [{"column": t.column, "zh": t.zh, "zh_definition": t.zh_definition,
-                          "en": t.en, "en_definition": t.en_definition}
-                         for t in tables.terms(rules, ring_budget_s)],
+            "glossary": [{"column": t.column, "table": t.table, "zh": t.zh,
+                          "zh_definition": t.zh_definition, "en": t.en,
+                          "en_definition": t.en_definition}
+                         for t in tables.terms(rules, ring_budget_s, more)],
             "filters": tables.filters(core.engine),
-            # --- Reserved for the complaint table and the points ledger (issue 12, branch
-            # `complaints`): their service functions fill these; the page shows them. ---
-            "complaints": None,
-            "ledger": None,
+            # complaints {by_category, by_agent}, ledger {entries, bonus, ...}, and
+            # flagged {interface: [months]}: agents at the month's complaint threshold.
+            **people.page(core.engine, req.start, req.end, core.tz, more, agent=req.agent),
         }
 
     @router.get("/api/reports", summary="The reports page's data: both tables, the chart, "
@@ -90,15 +95,21 @@ def routes(core: Core, rules: KpiRules) -> APIRouter:
     @router.get("/api/reports/{table}.{fmt}", summary="One table as CSV or .xlsx (the page's "
                 "columns; the .xlsx has the glossary on a second sheet)",
                 responses={403: {"description": "not a supervisor"}})
-    async def download(session: Supervisor, table: Literal["queues", "agents"],
-                       fmt: Literal["csv", "xlsx"], q: Chosen) -> Response:
+    async def download(session: Supervisor, table: Table, fmt: Literal["csv", "xlsx"],
+                       q: Chosen) -> Response:
         req = request_of(q)
 
         def make() -> bytes:
-            rows = (tables.queue_table(core.engine, req, rules, core.tz) if table == "queues"
-                    else tables.agent_table(core.engine, req, core.tz))
+            if table == "queues":
+                rows = tables.queue_table(core.engine, req, rules, core.tz)
+            elif table == "agents":
+                rows = tables.agent_table(core.engine, req, core.tz)
+            else:
+                rows = people.rows(table, core.engine, req.start, req.end, core.tz,
+                                   rules=more, agent=req.agent)
             columns = tables.columns(table, req.interval is not None)
-            return export.export(fmt, table, columns, rows, tables.terms(rules, ring_budget_s))
+            return export.export(fmt, table, columns, rows,
+                                 tables.terms(rules, ring_budget_s, more, table=table))
 
         body = await asyncio.to_thread(make)
         first = datetime.fromtimestamp(req.start, core.tz).date()

@@ -1,21 +1,24 @@
 """`callcenter report complaints|ledger|bonus`: the 投诉分类统计表 (or per agent
 complained about, flagged at the month's threshold), the ledger's entries, and the
-quarter's bonus with its top three.  Rows as the services return them (fixed keys)."""
+quarter's bonus with its top three.  Rows as the services return them (fixed keys),
+the same as the reports page's; `--format csv|xlsx --output FILE` writes them as its
+exports do."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from callcenter.cli.context import CliContext
-from callcenter.complaints import service as complaints
 from callcenter.complaints.settings import ComplaintSettings
 from callcenter.domain.kpi_periods import parse_moment
-from callcenter.domain.ledger import quarter_of
+from callcenter.domain.ledger import quarter_bounds, quarter_of
+from callcenter.domain.people_glossary import BONUS, BY_AGENT, COMPLAINTS, LEDGER
 from callcenter.errors import ReportRangeError
-from callcenter.ledger import service as ledger
 from callcenter.ledger.settings import LedgerSettings
+from callcenter.reports import export
+from callcenter.reports.people import PeopleRules, rows
 
 WHAT = ("complaints", "ledger", "bonus")
 
@@ -31,8 +34,28 @@ def add_parsers(sub: Any) -> None:
                               help="agent: per agent complained about, flagged at the threshold")
         else:
             each.add_argument("--agent", help="only this agent (member interface)")
+        _format(each)
     bonus = sub.add_parser("bonus", help="the quarter's points, bonus and top three")
     bonus.add_argument("--quarter", help="e.g. 2026Q4 (default: this quarter)")
+    _format(bonus)
+
+
+def _format(parser: Any) -> None:
+    parser.add_argument("--format", dest="fmt", choices=tuple(export.FORMATS),
+                        help="write the table to --output as CSV or .xlsx (with the glossary)")
+    parser.add_argument("--output", type=Path, help="the file --format writes")
+
+
+def table_of(args: argparse.Namespace) -> str:
+    """The reports' name of the table asked for (its columns, its glossary)."""
+    if args.what == "complaints":
+        return BY_AGENT if args.by == "agent" else COMPLAINTS
+    return LEDGER if args.what == "ledger" else BONUS
+
+
+def rules_of(ctx: CliContext) -> PeopleRules:
+    return PeopleRules(ctx.config.get(ComplaintSettings).flag_threshold,
+                       ctx.config.get(LedgerSettings).rules)
 
 
 def _range(args: argparse.Namespace, ctx: CliContext) -> tuple[float, float]:
@@ -48,15 +71,11 @@ def _range(args: argparse.Namespace, ctx: CliContext) -> tuple[float, float]:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> list[dict[str, Any]]:
     if args.what == "bonus":
-        return ledger.bonus(ctx.engine, args.quarter or quarter_of(ctx.now, ctx.tz), ctx.tz,
-                            ctx.config.get(LedgerSettings).rules)
-    start, end = _range(args, ctx)
-    if args.what == "ledger":
-        def iso(at: float) -> str:
-            return datetime.fromtimestamp(at, ctx.tz).isoformat(timespec="seconds")
-
-        return ledger.entries(ctx.engine, start, end, agent=args.agent, iso=iso)
-    if args.by == "agent":
-        return complaints.complaints_by_agent(ctx.engine, start, end, ctx.tz,
-                                              ctx.config.get(ComplaintSettings).flag_threshold)
-    return complaints.complaint_table(ctx.engine, start, end, ctx.tz)
+        try:
+            start, end = quarter_bounds(args.quarter or quarter_of(ctx.now, ctx.tz), ctx.tz)
+        except ValueError as exc:
+            raise ReportRangeError(str(exc)) from None
+    else:
+        start, end = _range(args, ctx)
+    return rows(table_of(args), ctx.engine, start, end, ctx.tz, rules=rules_of(ctx),
+                agent=getattr(args, "agent", None))

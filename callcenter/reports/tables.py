@@ -12,16 +12,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from callcenter.domain import kpi
-from callcenter.domain.kpi_glossary import Term, glossary
+from callcenter.domain.kpi_glossary import Term, for_table, glossary
 from callcenter.domain.kpi_periods import INTERVALS, Period, parse_moment, periods
 from callcenter.errors import ReportRangeError
-from callcenter.reports import service
+from callcenter.reports import people, service
 
 # The longest range one request may cover at 15-minute intervals (a month is 2,976 rows
 # per queue): beyond it, a coarser interval.
 MAX_15M_DAYS = 31
 # The columns of each table, as the CLI prints them (scripts rely on the names).
 TABLES = {"queues": kpi.QUEUE_COLUMNS, "agents": kpi.AGENT_COLUMNS}
+# ... and the complaint table, complaints per agent, the ledger and the bonus.
+ALL_TABLES = {**TABLES, **people.COLUMNS}
 # The chart: per period, over the queues chosen.
 CHART_SERIES = ("offered", "answered", "abandoned", "service_level_pct")
 
@@ -73,7 +75,8 @@ def agent_table(engine: Engine, req: ReportRequest, tz: ZoneInfo) -> list[dict[s
 
 
 def columns(table: str, with_interval: bool) -> tuple[str, ...]:
-    return (("interval_start",) if with_interval else ()) + TABLES[table]
+    """A table's columns; the KPI tables have `interval_start` first with an interval."""
+    return (("interval_start",) if with_interval and table in TABLES else ()) + ALL_TABLES[table]
 
 
 def chart(engine: Engine, req: ReportRequest, rules: kpi.KpiRules,
@@ -93,8 +96,13 @@ def chart(engine: Engine, req: ReportRequest, rules: kpi.KpiRules,
             for p, f in sorted(summed.items(), key=lambda item: item[0].start)]
 
 
-def terms(rules: kpi.KpiRules, ring_budget_s: float) -> list[Term]:
-    return glossary(rules, ring_budget_s)
+def terms(rules: kpi.KpiRules, ring_budget_s: float,
+          more: people.PeopleRules | None = None, *, table: str | None = None) -> list[Term]:
+    """Every term (or one table's: its own where a column means something else there)."""
+    more = more or people.PeopleRules()
+    found = glossary(rules, ring_budget_s, flag_threshold=more.flag_threshold,
+                     yuan_per_point=more.ledger.yuan_per_point)
+    return found if table is None else for_table(found, table)
 
 
 def filters(engine: Engine) -> dict[str, list[dict[str, str]]]:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from callcenter.complaints.settings import ComplaintSettings
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Job
 from callcenter.domain import outcomes as oc
 from callcenter.domain.kpi_intervals import IntervalAggregator
+from callcenter.ledger.settings import LedgerSettings
 from callcenter.reports import http, jobs
+from callcenter.reports.people import PeopleRules
 from callcenter.reports.settings import ReportSettings
 from callcenter.webhooks.dispatcher import WebhookDispatcher
 from callcenter.webhooks.settings import WebhooksSection, webhook_settings
@@ -26,6 +29,9 @@ def wire(core: Core) -> Contribution:
         # Our own FiguresAdded come back through here: the aggregator skips them.
         core.outcomes.publish(aggregator.feed(outcomes))
 
+    more = PeopleRules(core.config.get(ComplaintSettings).flag_threshold,
+                       core.config.get(LedgerSettings).rules)
+    routers = [http.routes(core, settings.rules, more)]
     kept_s = settings.keys_kept_days * 86400.0
     scheduled = [
         Job("report-intervals", settings.close_interval_s,
@@ -34,7 +40,7 @@ def wire(core: Core) -> Contribution:
     ]
     hooks = webhook_settings(core.config.get(WebhooksSection), core.tz)
     if not (settings.close_enabled and hooks.targets):
-        return Contribution(outcome_sinks=[figures], routers=[http.routes(core, settings.rules)],
+        return Contribution(outcome_sinks=[figures], routers=routers,
                             jobs=scheduled)
     # The closes go through a dispatcher of their own to the same targets (a message or
     # two a day): each target on its own queue, retried, never blocking the loop.
@@ -42,5 +48,5 @@ def wire(core: Core) -> Contribution:
     scheduled.append(Job("report-close", settings.close_check_interval_s,
                          lambda: jobs.send_closes(core.engine, core.clock, core.tz, settings,
                                                   dispatcher.submit)))
-    return Contribution(outcome_sinks=[figures], routers=[http.routes(core, settings.rules)],
+    return Contribution(outcome_sinks=[figures], routers=routers,
                         jobs=scheduled, on_start=[dispatcher.start], on_stop=[dispatcher.close])

@@ -309,6 +309,18 @@ class DoNotCall(Base):
     added_at: Mapped[float] = mapped_column(Float)
 
 
+class DncAudit(Base):
+    """Who put a number on the do-not-call list or took it off, when and why."""
+
+    __tablename__ = "dnc_audit"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(8))  # add | remove
+    reason: Mapped[str] = mapped_column(String(200))
+    by_user: Mapped[str] = mapped_column(String(64))  # "" = the daemon or the CLI
+    at: Mapped[float] = mapped_column(Float, index=True)
+
+
 class Alert(Base):
     __tablename__ = "alerts"
     __table_args__ = (
@@ -353,6 +365,8 @@ class User(Base):
     # The queue member this agent answers as (Local/1001@agents, PJSIP/1001): what
     # ties a ringing leg and a ticket to a person.
     member_interface: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
+    # A supervisor's own phone (PJSIP/2001): listening, whispering and barging ring it.
+    phone_interface: Mapped[str | None] = mapped_column(String(128), nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
 
@@ -414,4 +428,5 @@ class TicketDraft(Base):
     saved_at: Mapped[float] = mapped_column(Float)
 
 # The interval statistics' tables live in a module of their own (on this Base).
+from callcenter.store import cluster_models as _cluster_models  # noqa: E402,F401
 from callcenter.store import stat_models as _stat_models  # noqa: E402,F401

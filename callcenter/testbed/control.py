@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
-from callcenter.ami.client import AmiClient, RawMessage
+from callcenter.ami.client import AmiClient, RawMessage, flatten
 from callcenter.ami.settings import AmiSettings
 from callcenter.testbed.asterisk import ADMIN_SECRET, ADMIN_USER, TestBed
 
@@ -164,6 +164,11 @@ class Controller:
     async def redirect(self, channel: str, context: str, exten: str) -> None:
         await self._client.action({"Action": "Redirect", "Channel": channel,
                                    "Context": context, "Exten": exten, "Priority": "1"})
+
+    async def channels(self) -> list[RawMessage]:
+        """Asterisk's live channels now (CoreShowChannels), each as its entry's fields."""
+        reply = await self._client.action({"Action": "CoreShowChannels"}, as_list=True)
+        return [flatten(m) for m in reply if m.get("Event") == "CoreShowChannel"]
 
     async def hangup(self, channel: str) -> None:
         await self._client.action({"Action": "Hangup", "Channel": channel})

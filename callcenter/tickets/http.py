@@ -13,6 +13,7 @@ from callcenter.callbacks import service as campaigns
 from callcenter.complaints import service as complaints
 from callcenter.complaints.service import ComplaintPolicy
 from callcenter.core.core import Core
+from callcenter.domain import complaints as cp
 from callcenter.domain.phone import normalise
 from callcenter.domain.ticket_rules import Deadline, TicketRules
 from callcenter.errors import Forbidden
@@ -84,6 +85,12 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
         found = await asyncio.to_thread(tickets.search, core.engine, query)
         shown_to = current(session)
         return [_shown(t, session, shown_to) for t in found]
+
+    @router.get("/complaints/choices", summary="A complaint's and a praise's choices: the "
+                "kinds ([complaints] kinds), how praise came, the verdicts")
+    async def complaint_choices(session: SignedIn) -> dict[str, list[str]]:
+        return {"kinds": list(policy.rules.kinds), "praise_kinds": list(cp.PRAISE_KINDS),
+                "verdicts": [v for v in cp.VERDICTS if v]}
 
     @router.get("/tickets/{ticket_id}", summary="One ticket",
                 responses={403: {"description": "another agent's ticket"}})

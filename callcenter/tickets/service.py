@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.alerts import service as alerts
@@ -59,6 +59,10 @@ class TicketQuery:
     review_pending: bool = False  # the team lead's list: unsatisfied, recording not yet heard
     since: float | None = None
     limit: int = 100
+    until: float | None = None  # opened before (the tickets page's date range)
+    queue: str | None = None
+    agent: str | None = None  # a supervisor's filter: the owner's member interface
+    offset: int = 0
 
 
 def ticket_dict(t: Any, customer_name: str = "", recording: Any = None) -> dict[str, Any]:
@@ -112,7 +116,21 @@ def by_linkedid(engine: Engine, linkedid: str) -> dict[str, Any] | None:
 
 
 def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
-    query = _select().order_by(m.Ticket.opened_at.desc(), m.Ticket.id.desc()).limit(q.limit)
+    query = _filtered(_select(), q).order_by(m.Ticket.opened_at.desc(), m.Ticket.id.desc())
+    with Session(engine) as s:
+        return [ticket_dict(r.Ticket, r.name, r)
+                for r in s.execute(query.offset(q.offset).limit(q.limit)).all()]
+
+
+def count(engine: Engine, q: TicketQuery) -> int:
+    """How many tickets the query finds in all (the page's paging)."""
+    query = _filtered(select(func.count(m.Ticket.id)).select_from(m.Ticket).join(
+        m.Customer, m.Customer.id == m.Ticket.customer_id), q)
+    with Session(engine) as s:
+        return int(s.execute(query).scalar_one())
+
+
+def _filtered(query: Any, q: TicketQuery) -> Any:
     if q.owner_interface is not None:
         query = query.where(m.Ticket.owner_interface == q.owner_interface)
     if q.status:
@@ -127,12 +145,17 @@ def search(engine: Engine, q: TicketQuery) -> list[dict[str, Any]]:
         query = query.where(m.Ticket.caller_phone == normalise(q.phone))
     if q.since is not None:
         query = query.where(m.Ticket.opened_at >= q.since)
+    if q.until is not None:
+        query = query.where(m.Ticket.opened_at < q.until)
+    if q.queue:
+        query = query.where(m.Ticket.queue == q.queue)
+    if q.agent:
+        query = query.where(m.Ticket.owner_interface == q.agent)
     if q.text:
         like = f"%{q.text}%"
         query = query.where(or_(m.Ticket.content.like(like), m.Ticket.address.like(like),
                                 m.Ticket.resolution.like(like), m.Customer.name.like(like)))
-    with Session(engine) as s:
-        return [ticket_dict(r.Ticket, r.name, r) for r in s.execute(query).all()]
+    return query
 
 
 def history(engine: Engine, phone: str, *, before_linkedid: str, limit: int = 10) -> list[dict[str, Any]]:
@@ -149,7 +172,8 @@ def _clocks(t: Any) -> tr.TicketClocks:
         id=t.id, category=t.category, status=t.status, opened_at=t.opened_at,
         dispatched_at=t.dispatched_at, accepted_at=t.accepted_at,
         callback_due_at=t.callback_due_at, lead_called_at=t.lead_called_at, rating=t.rating,
-        rated_at=t.rated_at, review_due_at=t.review_due_at, reviewed_at=t.reviewed_at)
+        rated_at=t.rated_at, review_due_at=t.review_due_at, reviewed_at=t.reviewed_at,
+        investigation_due_at=t.investigation_due_at, resolved_at=t.resolved_at)
 
 
 def _checked(key: str, value: Any) -> Any:
@@ -277,7 +301,7 @@ def staff_rating_change(before: dict[str, Any], after: dict[str, Any]) -> Rating
 def check_overdue(engine: Engine, rules: tr.TicketRules, now: float) -> list[AlertTransition]:
     """Raise one alert per late duty per ticket; clear it once the duty is done."""
     pending = or_(m.Ticket.dispatched_at.is_not(None), m.Ticket.callback_due_at.is_not(None),
-                  m.Ticket.review_due_at.is_not(None))
+                  m.Ticket.review_due_at.is_not(None), m.Ticket.investigation_due_at.is_not(None))
     changed: list[AlertTransition | None] = []
     with engine.begin() as conn:
         rows = conn.execute(select(m.Ticket).where(pending)).all()

@@ -4,6 +4,7 @@ this feature logs them, runs the workflow's overdue check and serves the desk.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import structlog
 
@@ -16,7 +17,7 @@ from callcenter.core.settings import CenterSettings
 from callcenter.domain import outcomes as oc
 from callcenter.domain.calendar import deadline_for
 from callcenter.ledger.settings import LedgerSettings
-from callcenter.tickets import http, jobs
+from callcenter.tickets import http, jobs, listing
 from callcenter.tickets.settings import TicketSettings
 
 log = structlog.get_logger("callcenter.tickets")
@@ -35,7 +36,9 @@ def _log(outcomes: Sequence[oc.Outcome]) -> None:
 
 def wire(core: Core) -> Contribution:
     settings = core.config.get(TicketSettings)
-    rules = settings.rules
+    complaint_rules = core.config.get(ComplaintSettings).rules
+    # The investigation's deadline is the complaints' setting: its overdue alert says it.
+    rules = replace(settings.rules, investigation=complaint_rules.investigation)
     # Deadlines in working days follow the center's one working calendar.
     calendar = callback_settings(core.config.get(CallbacksSection), core.tz).window.calendar
 
@@ -43,12 +46,13 @@ def wire(core: Core) -> Contribution:
         return deadline_for(rule, start, core.tz, calendar)
 
     callback_queue = core.config.get(CallbacksSection).callback_queue
-    policy = ComplaintPolicy(core.config.get(ComplaintSettings).rules,
+    policy = ComplaintPolicy(complaint_rules,
                              core.config.get(LedgerSettings).rules,
                              core.config.get(CenterSettings).phones)
     return Contribution(
         outcome_sinks=[_log],
         jobs=[Job("tickets", settings.check_interval_s, lambda: jobs.check_overdue(core, rules))],
-        routers=[http.routes(core, rules, deadline, callback_queue, policy)])
+        routers=[http.routes(core, rules, deadline, callback_queue, policy),
+                 listing.routes(core)])
 
 

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from callcenter.ami.grammar import is_dial_string
 from callcenter.errors import UserError
 from callcenter.store import models as m
 
@@ -32,6 +33,7 @@ class WebUser:
     display_name: str
     role: str
     member_interface: str | None
+    phone_interface: str | None = None  # a supervisor's own phone (listen / whisper / barge)
 
     @property
     def is_supervisor(self) -> bool:
@@ -46,7 +48,13 @@ class Session:
 
 
 def _user(row: Any) -> WebUser:
-    return WebUser(row.id, row.username, row.display_name, row.role, row.member_interface)
+    return WebUser(row.id, row.username, row.display_name, row.role, row.member_interface,
+                   row.phone_interface)
+
+
+def _check_phone(interface: str | None) -> None:
+    if interface and not is_dial_string(interface):
+        raise UserError("a phone is a dial string like PJSIP/2001 (letters, digits, _ . @ / - +)")
 
 
 def _check_password(password: str) -> None:
@@ -55,7 +63,8 @@ def _check_password(password: str) -> None:
 
 
 def add_user(engine: Engine, username: str, password: str, role: str, now: float, *,
-             display_name: str = "", member_interface: str | None = None) -> WebUser:
+             display_name: str = "", member_interface: str | None = None,
+             phone_interface: str | None = None) -> WebUser:
     if not re.fullmatch(r"[A-Za-z0-9_.\-]{2,64}", username):
         raise UserError("a user name is 2-64 letters, digits, '.', '_' or '-'")
     if role not in ROLES:
@@ -63,16 +72,19 @@ def add_user(engine: Engine, username: str, password: str, role: str, now: float
     if role == "agent" and not member_interface:
         raise UserError("an agent needs --interface (the queue member, e.g. PJSIP/1001)")
     _check_password(password)
+    _check_phone(phone_interface)
     try:
         with engine.begin() as conn:
             user_id = conn.execute(insert(m.User).values(
                 username=username, display_name=display_name or username, role=role,
                 password_hash=_hasher.hash(password), member_interface=member_interface or None,
-                disabled=False, created_at=now).returning(m.User.id)).scalar_one()
+                phone_interface=phone_interface or None, disabled=False,
+                created_at=now).returning(m.User.id)).scalar_one()
     except IntegrityError:
         raise UserError(f"user {username!r} or interface {member_interface!r} exists already") \
             from None
-    return WebUser(user_id, username, display_name or username, role, member_interface or None)
+    return WebUser(user_id, username, display_name or username, role, member_interface or None,
+                   phone_interface or None)
 
 
 def set_password(engine: Engine, username: str, password: str) -> None:
@@ -84,6 +96,16 @@ def set_password(engine: Engine, username: str, password: str) -> None:
         conn.execute(update(m.User).where(m.User.id == user_id)
                      .values(password_hash=_hasher.hash(password)))
         conn.execute(delete(m.WebSession).where(m.WebSession.user_id == user_id))
+
+
+def set_phone(engine: Engine, username: str, interface: str | None) -> None:
+    """The user's own phone (None or "": none): what listening to an agent rings."""
+    _check_phone(interface)
+    with engine.begin() as conn:
+        changed = conn.execute(update(m.User).where(m.User.username == username)
+                               .values(phone_interface=interface or None)).rowcount
+    if not changed:
+        raise UserError(f"no user {username!r}")
 
 
 def set_disabled(engine: Engine, username: str, disabled: bool) -> None:
@@ -100,7 +122,8 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(select(m.User).order_by(m.User.username)).all()
     return [{"username": r.username, "name": r.display_name, "role": r.role,
-             "interface": r.member_interface or "", "disabled": r.disabled} for r in rows]
+             "interface": r.member_interface or "",
+             "phone": r.phone_interface or "", "disabled": r.disabled} for r in rows]
 
 
 def authenticate(engine: Engine, username: str, password: str) -> WebUser | None:

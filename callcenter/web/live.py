@@ -38,7 +38,8 @@ class LiveFeed:
                  surge: SurgeState = NORMAL, ratings: RatingSplit | None = None,
                  paused: PausedToday | None = None, display: Mapping[str, Any] | None = None,
                  health: Callable[[], Mapping[str, Condition]] | None = None,
-                 servers: Mapping[str, str] | None = None) -> None:
+                 servers: Mapping[str, str] | None = None,
+                 definitions: dict[str, dict[str, str]] | None = None) -> None:
         self.hub = hub
         self.wallboard = wallboard
         self.tracker = tracker
@@ -50,6 +51,7 @@ class LiveFeed:
         self.health = health or dict
         self.servers = dict(servers or {})  # part -> the Asterisk server it talks to
         self._queues_of: dict[str, list[str]] = {}  # interface -> queues it is logged in to
+        self.definitions = definitions or {}  # the tile figures' glossary (中文, English)
 
     def agent_view(self, interface: str) -> dict[str, Any]:
         """An agent's row: the day's figures, the queues it is in, paused time by reason."""
@@ -124,5 +126,5 @@ class LiveFeed:
             self.wallboard.agents, key=lambda i: (self.wallboard.agents[i].name, i))]
         return {**board, "agents": agents, "surge": self.surge.view(),
                 "thresholds": self.thresholds, **self.display,
-                "health": self.health_snapshot(),
+                "definitions": self.definitions, "health": self.health_snapshot(),
                 "ratings": self.ratings.views() if self.ratings is not None else []}

@@ -1,16 +1,18 @@
 """The web layer's database work: what the store knows of today, to start the
-wallboard after a restart."""
+wallboard after a restart (the queues' day figures as the reports sum them)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, and_, func, select
 
+from callcenter.domain.kpi_periods import Period
 from callcenter.domain.ratings_today import Seed
 from callcenter.domain.wallboard import DaySeed
 from callcenter.inbound.service import start_of_day, start_of_quarter
+from callcenter.reports.service import queue_sums
 from callcenter.store import models as m
 from callcenter.surge.service import load_series
 
@@ -18,14 +20,11 @@ from callcenter.surge.service import load_series
 def day_seed(engine: Engine, now: float, tz: ZoneInfo, bucket_s: float, scope: str) -> DaySeed:
     today = start_of_day(now, tz)
     quarter = start_of_quarter(now, tz)
-    answered = func.sum(case((m.Call.outcome == "answered", 1), else_=0))
-    in_budget = func.sum(case((and_(m.Call.outcome == "answered",
-                                    m.Call.late_answer.is_(False)), 1), else_=0))
-    abandoned = func.sum(case((m.Call.outcome == "abandoned", 1), else_=0))
+    day = datetime.fromtimestamp(now, tz).date()
+    tomorrow = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).timestamp()
+    # Today's interval figures per queue, as a report of today sums them.
+    queues = {s.name: s.figures for s in queue_sums(engine, [Period(today, tomorrow)], None)}
     with engine.connect() as conn:
-        queues = {r.queue: (int(r.a or 0), int(r.b or 0), int(r.c or 0)) for r in conn.execute(
-            select(m.Call.queue, answered.label("a"), in_budget.label("b"), abandoned.label("c"))
-            .where(m.Call.joined_at >= today).group_by(m.Call.queue))}
         live = conn.execute(select(m.Agent)).all()
         names = {a.interface: a.name for a in live}
         states = {a.interface: (a.state, a.paused_reason, a.since) for a in live}
@@ -48,7 +47,7 @@ def day_seed(engine: Engine, now: float, tz: ZoneInfo, bucket_s: float, scope: s
         agents[iface] = (names.get(iface, iface), int(calls.get(iface, 0)),
                          int(violations.get(iface, 0)), int(points.get(iface, 0) or 0))
     series = [(s.at, s.waiting) for s in load_series(engine, today, bucket_s, scope)]
-    return DaySeed(datetime.fromtimestamp(now, tz).date(), queues, agents, series, states)
+    return DaySeed(day, queues, agents, series, states)
 
 
 def rating_seed(engine: Engine, now: float, tz: ZoneInfo) -> Seed:

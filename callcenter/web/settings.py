@@ -112,6 +112,9 @@ class WallboardSettings:
     # Higher is better: below amber is amber, below red is red.
     service_level_amber_pct: float = setting(80.0, _percent)
     service_level_red_pct: float = setting(70.0, _percent)
+    # Calls answered within three rings (every late answer costs the agent points).
+    three_ring_amber_pct: float = setting(95.0, _percent)
+    three_ring_red_pct: float = setting(90.0, _percent)
     # Lower is better (these three): at or above amber is amber, at or above red is red.
     abandon_rate_amber_pct: float = setting(5.0, _percent)
     abandon_rate_red_pct: float = setting(10.0, _percent)
@@ -124,10 +127,11 @@ class WallboardSettings:
     alert_sound: bool = True  # a new alert beeps where the browser allows sound
 
     def __post_init__(self) -> None:
-        for figure, worse_when_higher in (("service_level", False), ("abandon_rate", True),
-                                          ("longest_wait", True), ("waiting", True)):
-            unit = {"service_level": "_pct", "abandon_rate": "_pct", "longest_wait": "_s"}.get(
-                figure, "")
+        for figure, worse_when_higher in (("service_level", False), ("three_ring", False),
+                                          ("abandon_rate", True), ("longest_wait", True),
+                                          ("waiting", True)):
+            unit = {"service_level": "_pct", "three_ring": "_pct", "abandon_rate": "_pct",
+                    "longest_wait": "_s"}.get(figure, "")
             amber = getattr(self, f"{figure}_amber{unit}")
             red = getattr(self, f"{figure}_red{unit}")
             if figure == "waiting" and (amber == 0 or red == 0):
@@ -142,6 +146,8 @@ class WallboardSettings:
         return {
             "service_level_pct": {"amber": self.service_level_amber_pct,
                                   "red": self.service_level_red_pct, "higher_is_better": True},
+            "three_ring_pct": {"amber": self.three_ring_amber_pct,
+                               "red": self.three_ring_red_pct, "higher_is_better": True},
             "abandon_rate_pct": {"amber": self.abandon_rate_amber_pct,
                                  "red": self.abandon_rate_red_pct, "higher_is_better": False},
             "longest_wait_s": {"amber": self.longest_wait_amber_s,

@@ -13,11 +13,13 @@ import structlog
 from callcenter.ami.settings import AmiSettings
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
+from callcenter.domain.kpi_glossary import glossary
 from callcenter.domain.paused_today import PausedToday
 from callcenter.domain.ratings_today import RatingSplit
 from callcenter.domain.wallboard import Wallboard
 from callcenter.errors import ServerStopped
 from callcenter.inbound.settings import StorageSettings
+from callcenter.reports.settings import ReportSettings
 from callcenter.surge.settings import SurgeSection, surge_config
 from callcenter.web import http, pages, stream
 from callcenter.web.context import WebContext
@@ -31,6 +33,9 @@ from callcenter.web.settings import WallboardSettings, WebSettings
 log = structlog.get_logger("callcenter.web")
 
 SERVER_STOP_S = 5.0
+# The queue tile's day figures, whose definitions the wallboard shows on hover.
+TILE_FIGURES = frozenset({"offered", "answered", "abandoned", "short_abandoned", "timeouts",
+                          "service_level_pct", "three_ring_pct", "abandon_rate_pct"})
 
 
 def _display(board: WallboardSettings, level1: int, level2: int) -> dict[str, Any]:
@@ -55,7 +60,11 @@ def wire(core: Core) -> Contribution:
     hub = Hub(settings.client_queue_max)
     ratings = RatingSplit(core.tz, core.clock, rating_seed(core.engine, core.clock.now(), core.tz),
                           seed.day)
-    live = LiveFeed(hub, Wallboard(core.tz, core.clock, bucket_s, seed), core.tracker,
+    # The queues' day figures are the reports' (their FiguresAdded, their definitions).
+    kpi_rules = core.config.get(ReportSettings).rules
+    terms = glossary(kpi_rules, core.tracker.rules.ring_budget_s)
+    live = LiveFeed(hub, Wallboard(core.tz, core.clock, bucket_s, seed, kpi_rules),
+                    core.tracker,
                     thresholds={"level1": th.level1_threshold, "level2": th.level2_threshold,
                                 "level1_inclusive": th.level1_inclusive,
                                 "level2_inclusive": th.level2_inclusive},
@@ -64,7 +73,9 @@ def wire(core: Core) -> Contribution:
                                        pause_seed(core.engine, core.clock.now(), core.tz)),
                     display=_display(core.config.get(WallboardSettings), th.level1_threshold,
                                      th.level2_threshold),
-                    health=core.health.snapshot, servers={"ami": _server(core)})
+                    health=core.health.snapshot, servers={"ami": _server(core)},
+                    definitions={t.column: {"zh": t.zh_definition, "en": t.en_definition}
+                                 for t in terms if not t.table and t.column in TILE_FIGURES})
     core.app.state.ctx = WebContext(
         engine=core.engine, clock=core.clock, tz=core.tz, settings=settings, hub=hub, live=live,
         throttle=LoginThrottle(core.clock, settings.throttle_policy),

@@ -31,6 +31,8 @@ def wire(core: Core) -> Contribution:
     dispatcher = WebhookDispatcher(webhook_settings(core.config.get(WebhooksSection), core.tz))
 
     def submit(transitions: Sequence[AlertTransition]) -> None:
+        if not core.leader.is_leader():
+            return  # the leader's webhooks carry them (a standby's would repeat them)
         for t in transitions:
             dispatcher.submit(t)
 

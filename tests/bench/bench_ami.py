@@ -1,6 +1,8 @@
 """Throughput: bare panoramisk with a no-op handler vs. the whole daemon
-(translation, tracker, timers, batched persistence to SQLite), fed the same
-recorded AMI stream at full speed by a fake AMI server, in one run.
+(translation, tracker, timers, every feature's outcome sinks — the reports' interval
+aggregation and the wallboard's today figures included — batched persistence to
+SQLite), fed the same recorded AMI stream at full speed by a fake AMI server, in one
+run.  It prints how many interval figures the reports kept, to show they were made.
 
     python -m tests.bench.bench_ami [--repeat 150]
 
@@ -20,12 +22,15 @@ from pathlib import Path
 from panoramisk import Manager
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select
 
 from callcenter import logs
 from callcenter.ami.client import RawMessage
 from callcenter.config import load
 from callcenter.daemon import Daemon
 from callcenter.store import db
+from callcenter.store import stat_models as sm
+from callcenter.testbed.asterisk import free_port
 from tests.fakeami import FakeAmi, encode
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "inbound"
@@ -90,7 +95,8 @@ class _BenchDaemon(Daemon):
             self.done.set()
 
 
-async def whole_daemon(blob: bytes, count: int, workdir: Path) -> tuple[float, float, int]:
+async def whole_daemon(blob: bytes, count: int,
+                       workdir: Path) -> tuple[float, float, int, int]:
     fake = FakeAmi()
     started = 0.0
 
@@ -108,7 +114,10 @@ async def whole_daemon(blob: bytes, count: int, workdir: Path) -> tuple[float, f
                                  "CALLCENTER__AMI__PORT": str(port),
                                  "CALLCENTER__AMI__USERNAME": "cc",
                                  "CALLCENTER__AMI__SECRET": fake.secret,
-                                 "CALLCENTER__AMI__QUEUE_LOG": ""})  # no Asterisk here
+                                 "CALLCENTER__AMI__QUEUE_LOG": "",  # no Asterisk here
+                                 # ports of its own: other daemons may run beside it
+                                 "CALLCENTER__WEB__PORT": str(free_port()),
+                                 "CALLCENTER__AGI__PORT": str(free_port())})
     daemon = _BenchDaemon(config)
     daemon.done = asyncio.Event()
     task = asyncio.create_task(daemon.run())
@@ -127,7 +136,11 @@ async def whole_daemon(blob: bytes, count: int, workdir: Path) -> tuple[float, f
     if not flushed_ok:
         raise RuntimeError("the store writer did not catch up")
     tracked = sum(getattr(h, "events_handled", 0) for h in daemon.handlers)
-    return count / handled, count / persisted, tracked
+    engine = db.engine_for(url)
+    with engine.connect() as conn:  # the reports' aggregation ran in the measured path
+        offered = conn.execute(select(func.sum(sm.StatQueueInterval.offered))).scalar() or 0
+    engine.dispose()
+    return count / handled, count / persisted, tracked, int(offered)
 
 
 def _scraped(daemon: Daemon, name: str) -> float:
@@ -140,19 +153,20 @@ async def main(repeat: int, rounds: int) -> None:
     logs.configure("WARNING")
     blob, count = recorded_stream(repeat)
     pairs: list[tuple[float, float, float]] = []
-    domain_events = 0
+    domain_events = offered = 0
     for _ in range(rounds):
         # Each round measures both sides back to back: the machine is shared and its
         # speed drifts, so a ratio is only fair within a pair.
         bare = await bare_panoramisk(blob, count)
         with tempfile.TemporaryDirectory() as tmp:
-            handled, persisted, domain_events = await whole_daemon(blob, count, Path(tmp))
+            handled, persisted, domain_events, offered = await whole_daemon(blob, count,
+                                                                            Path(tmp))
         pairs.append((bare, handled, persisted))
     ratios = sorted(h / b for b, h, _ in pairs)
     disk_ratios = sorted(p / b for b, _, p in pairs)
     median, disk_median = statistics.median(ratios), statistics.median(disk_ratios)
     print(f"AMI messages replayed:             {count} ({domain_events} reached the tracker), "
-          f"{rounds} paired rounds")
+          f"{rounds} paired rounds; the reports' intervals counted {offered} callers offered")
     for n, (b, h, p) in enumerate(pairs, 1):
         print(f"  round {n}: bare panoramisk {b:>8,.0f}/s   daemon {h:>8,.0f}/s "
               f"(ratio {h / b:.2f})   until on disk {p:>8,.0f}/s (ratio {p / b:.2f})")

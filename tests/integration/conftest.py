@@ -31,7 +31,7 @@ def bed() -> Iterator[TestBed]:
 class DaemonProcess:
     def __init__(self, bed: TestBed, workdir: Path, extra: str = "",
                  database_url: str | None = None, database_extra: str = "",
-                 ami_port: int | None = None) -> None:
+                 ami_port: int | None = None, agi_port: int | None = None) -> None:
         self.web_port = free_port()
         self.url = f"http://127.0.0.1:{self.web_port}"
         self.config = workdir / "callcenter.toml"
@@ -58,7 +58,7 @@ wrapup_s = 5  # as the shipped queues.conf wrapuptime: Asterisk rings nobody mea
 port = {self.web_port}
 
 [agi]
-port = {bed.agi_port}
+port = {agi_port or bed.agi_port}
 {self._hotline(extra)}
 {self._recordings(bed, extra)}
 {extra}

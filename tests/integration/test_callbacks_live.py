@@ -1,11 +1,14 @@
 """Callback campaigns against the real Asterisk: each network outcome recorded from
 the customer simulator, answered calls reaching an agent through the callback queue,
-retries at the configured gap, and the do-not-call list respected."""
+retries at the configured gap, and the do-not-call list respected; an answered
+callback recorded (customer-first: by app_queue, agent-first: MixMonitor once the
+customer answered), the file named by the call's Linkedid, and linked to its ticket."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import wave
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,16 @@ dialer_interval_s = 0.5
 """)
 
 
+def _assert_recorded(bed: TestBed, path: str | None, linkedid: str) -> float:
+    """The recording is the call's (named by its Linkedid, in the daemon's directory), a
+    complete WAV with some audio in it; its length in seconds."""
+    assert path == str(bed.recordings_dir / f"{linkedid}.wav")
+    with wave.open(path) as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert seconds >= 1.0, seconds  # the agent's ~3 s sound (silence sends no frames)
+    return seconds
+
+
 def _attempts(daemon: DaemonProcess) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = json.loads(daemon.cli("attempts", "list", "--json").stdout)
     return rows
@@ -68,8 +81,9 @@ async def test_campaign_outcomes_retries_and_agents(bed: TestBed, tmp_path: Path
     try:
         async with Controller(bed) as c:
             await c.clear_queues()
-            for n in range(6):
-                await c.login("callback", Agent(f"40{n:02d}", f"cb{n}", answer_after=1, talk_s=3))
+            for n in range(6):  # each says ~3 s of audio once answered: the recording
+                await c.login("callback", Agent(f"40{n:02d}", f"cb{n}", answer_after=1, talk_s=1,
+                                                says="tt-weasels"))
             await daemon.logged("agent.state", count=6)
             daemon.cli("dnc", "add", "19901010007", "--reason", "refused")
             contacts = tmp_path / "contacts.csv"
@@ -91,6 +105,7 @@ async def test_campaign_outcomes_retries_and_agents(bed: TestBed, tmp_path: Path
                 if len(done) >= 10:
                     break
                 await asyncio.sleep(1)
+            await daemon.logged("recording.linked", count=1, timeout=20)
         rows = _attempts(daemon)
         by_phone: dict[str, list[dict[str, Any]]] = {}
         for row in sorted(rows, key=lambda r: r["id"]):
@@ -114,9 +129,11 @@ async def test_campaign_outcomes_retries_and_agents(bed: TestBed, tmp_path: Path
         report = json.loads(daemon.cli("campaigns", "report", str(created["id"]), "--json").stdout)
         assert report["success"] == 1 and report["score_distribution"]["5"] == 1
         assert report["failure_reasons"]["busy 电话打不进"] == 4
-        # an answered callback also opened a ticket for the agent who took it
-        tickets = daemon.read("tickets")
-        assert [t["caller_number"] for t in tickets] == ["19901030001"]
+        # an answered callback also opened a ticket for the agent who took it, and its
+        # recording, named by the call's Linkedid (the originated channel's id), is linked
+        [ticket] = daemon.read("tickets")
+        assert ticket["caller_number"] == "19901030001" and ticket["linkedid"].startswith("cb-")
+        _assert_recorded(bed, ticket["recording"], ticket["linkedid"])
     finally:
         assert daemon.stop() == 0
 
@@ -171,9 +188,11 @@ async def test_agent_first_rings_the_agent_then_the_customer(bed: TestBed, tmp_p
     daemon.start()
     try:
         async with Controller(bed) as c:
-            await c.set_agent(Agent("4300", "af", answer_after=1, talk_s=4))
+            # The customer answers at once; the agent's sound (~3 s) is recorded from then.
+            await c.set_agent(Agent("4300", "af", answer_after=1, talk_s=2, says="tt-weasels"))
+            before = set(bed.recordings_dir.iterdir())
             contacts = tmp_path / "af.csv"
-            contacts.write_text("电话\n19901020031\n19902000032\n", encoding="utf-8")
+            contacts.write_text("电话\n19901000031\n19902000032\n", encoding="utf-8")
             created = json.loads(daemon.cli(
                 "campaigns", "create", "agent first", "--json", "--mode", "agent_first",
                 "--agent", "Local/4300@testbed-agents/n").stdout)
@@ -181,13 +200,22 @@ async def test_agent_first_rings_the_agent_then_the_customer(bed: TestBed, tmp_p
             for _ in range(40):
                 rows = {r["phone"]: r for r in _attempts(daemon)}
                 if rows.get("19902000032", {}).get("outcome") and \
-                        rows.get("19901020031", {}).get("status") == "ended":
+                        rows.get("19901000031", {}).get("status") == "ended":
                     break
                 await asyncio.sleep(0.5)
         rows = {r["phone"]: r for r in _attempts(daemon)}
         assert rows["19902000032"]["outcome"] == "busy"
-        assert rows["19901020031"]["status"] == "ended"
-        assert rows["19901020031"]["outcome"] is None  # the agent records it
-        assert rows["19901020031"]["agent"] == "Local/4300@testbed-agents/n"
+        assert rows["19901000031"]["status"] == "ended"
+        assert rows["19901000031"]["outcome"] is None  # the agent records it
+        assert rows["19901000031"]["agent"] == "Local/4300@testbed-agents/n"
+        # No queue, no ticket: the answered call is recorded all the same, named by its
+        # Linkedid (the agent's channel, originated first); the busy one is not.
+        for _ in range(50):  # MixMonitor closes the file once the customer's leg is gone
+            if set(bed.recordings_dir.iterdir()) - before:
+                break
+            await asyncio.sleep(0.1)
+        [recording] = set(bed.recordings_dir.iterdir()) - before
+        assert recording.name.startswith("cb-") and recording.suffix == ".wav"
+        _assert_recorded(bed, str(recording), recording.stem)
     finally:
         assert daemon.stop() == 0

@@ -141,7 +141,9 @@ async def test_desk_drafts_tabs_pause_and_403_in_chromium(bed: TestBed, tmp_path
 
             # Back from lunch, then out of the queue: both from Asterisk's events.
             await alice.click("#unpause")
-            await expect(row.locator(".state")).to_have_class("state available", timeout=2_000)
+            # Unpaused within the wrap-up after her last call (queues.conf wrapuptime 5 s),
+            # she is shown in wrap-up first, then available.
+            await expect(row.locator(".state")).to_have_class("state available", timeout=8_000)
             await alice.click("#queue-toggles button[data-queue='support']")
             await expect(alice.locator("#queue-toggles button[data-queue='support']")
                          ).to_have_attribute("data-in", "0", timeout=2_000)

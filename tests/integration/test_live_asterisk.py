@@ -81,8 +81,8 @@ async def test_three_ring_rule_tickets_and_agent_states(bed: TestBed, daemon: Da
     assert {agents[n]["state"] for n in ("alice", "bob", "carol")} <= {"available", "wrap_up"}
 
     queues = _by(daemon.read("queues"), "queue")
-    assert queues["support"]["answered"] == 1 and queues["support"]["service_level_pct"] == 100.0
-    assert queues["complaints"]["service_level_pct"] == 0.0
+    assert queues["support"]["answered"] == 1 and queues["support"]["three_ring_pct"] == 100.0
+    assert queues["complaints"]["three_ring_pct"] == 0.0
     assert queues["callback"]["abandoned"] == 1 and queues["callback"]["waiting"] == 0
 
     # Phone numbers never reach the log unmasked.

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from callcenter.callbacks import dnc, service
 from callcenter.callbacks import report as export
-from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbacksSection, import_limits
 from callcenter.domain.calendar import WorkCalendar
 from callcenter.domain.callbacks import Outcome, RetryPolicy
@@ -132,7 +132,7 @@ def test_overdue_callbacks_raise_and_clear_an_alert(db_url: str) -> None:
     with engine.connect() as conn:
         alerts = conn.execute(m.Alert.__table__.select()).all()
     assert len(alerts) == 1 and alerts[0].cleared_at is None
-    service.dnc_add(engine, P("13800138000"), "refused", NOW + 5 * 86400)  # cancels the contact
+    dnc.dnc_add(engine, P("13800138000"), "refused", NOW + 5 * 86400)  # cancels the contact
     assert service.check_deadlines(engine, NOW + 5 * 86400) == 0
     with engine.connect() as conn:
         assert conn.execute(m.Alert.__table__.select()).one().cleared_at is not None

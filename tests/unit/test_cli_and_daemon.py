@@ -73,3 +73,14 @@ def test_fixtures_are_real_recordings() -> None:
                          .read_text(encoding="utf-8"))
     assert fixture["recorded_with"].startswith("Asterisk 22")
     assert any(r["event"].get("Privilege") for r in fixture["events"])
+
+
+def test_run_refuses_the_standby_mode_on_sqlite(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    url = f"sqlite:///{tmp_path}/x.db"
+    cfg.write_text(f'[database]\nurl = "{url}"\n[cluster]\nmode = "standby"\n')
+    assert _cli("--config", str(cfg), "db", "upgrade").returncode == 0
+    result = _cli("--config", str(cfg), "run")
+    assert result.returncode == 1
+    assert "cluster.mode" in result.stderr and "needs PostgreSQL" in result.stderr
+    assert "config.invalid" in result.stderr

@@ -80,3 +80,13 @@ async def test_ledger_routes_are_for_supervisors(web: Web) -> None:
         (-3, "manual", "lead"), (3, "reversal", "lead")]
     r = await lead.get("/api/ledger/bonus", params={"quarter": "2026Q4"})
     assert r.status_code == 200 and r.json()[0]["points"] == 0
+
+
+async def test_the_ticket_pages_choices(web: Web) -> None:
+    alice = await web.signed_in("alice")
+    r = await alice.get("/api/complaints/choices")
+    assert r.status_code == 200
+    body = r.json()
+    assert "服务态度" in body["kinds"] and body["praise_kinds"] == ["phone", "letter"]
+    assert body["verdicts"] == ["confirmed", "unfounded"]
+    assert (await web.client().get("/api/complaints/choices")).status_code == 401

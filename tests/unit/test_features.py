@@ -20,6 +20,7 @@ from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Feature, Job
 from callcenter.daemon import Daemon
 from callcenter.domain import outcomes as oc
+from callcenter.domain.leadership import LeaderChange
 from callcenter.features import FEATURES, SECTIONS
 from callcenter.store import db
 
@@ -76,7 +77,7 @@ def test_every_section_belongs_to_one_feature_or_the_core() -> None:
     assert {"ami", "database", "center", "log", "rules", "storage", "callbacks", "surge",
             "web", "tickets", "webhooks", "outages", "recovery", "agi", "survey",
             "hotline", "reports", "recordings", "keep_place", "complaints", "ledger",
-            "ops", "desk", "wallboard"} == set(names)
+            "ops", "desk", "spy", "cluster", "wallboard"} == set(names)
 
 
 def test_loading_settings_imports_no_network_library(tmp_path: Path) -> None:
@@ -94,3 +95,34 @@ def test_the_example_config_documents_every_key() -> None:
     missing = [f"{kind.SECTION}.{f.name}" for kind in SECTIONS for f in dataclasses.fields(kind)
                if f.name not in example.get(kind.SECTION, {})]
     assert missing == []
+
+
+async def test_only_the_leader_runs_jobs_but_everywhere_jobs_run_on_each(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/d.db"
+    db.upgrade(url)
+    led, local = asyncio.Event(), asyncio.Event()
+
+    async def leader_job() -> None:
+        led.set()
+
+    async def local_job() -> None:
+        local.set()
+
+    def wire(_core: Core) -> Contribution:
+        return Contribution(jobs=[Job("side-effect", 0.05, leader_job),
+                                  Job("own-status", 0.05, local_job, everywhere=True)])
+
+    config = load(None, environ={"CALLCENTER__DATABASE__URL": url, "CALLCENTER__AMI__PORT": "1",
+                                 "CALLCENTER__WEB__ENABLED": "false"})
+    daemon = Daemon(config, features=(Feature("jobs", wiring=wire),))
+    daemon.core.leader.join_cluster(lambda _conn, _epoch: True)  # a standby, as [cluster] makes it
+    run = asyncio.create_task(daemon.run())
+    try:
+        await asyncio.wait_for(local.wait(), 5)
+        await asyncio.sleep(0.3)
+        assert not led.is_set()  # a standby's scheduler skips it
+        daemon.core.leader.change(LeaderChange(True, 1, "test", 0.0))
+        await asyncio.wait_for(led.wait(), 5)
+    finally:
+        daemon.stop()
+        await asyncio.wait_for(run, 10)

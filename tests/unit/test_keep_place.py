@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callcenter.agi import service
+from callcenter.callbacks import dnc
 from callcenter.callbacks import service as callbacks
 from callcenter.domain import events as ev
 from callcenter.domain import keep_place as kp
@@ -118,7 +119,7 @@ def test_one_waiting_request_per_number(db_url: str) -> None:
 
 def test_do_not_call_numbers_are_refused(db_url: str) -> None:
     engine = db.engine_for(db_url)
-    callbacks.dnc_add(engine, _number("13900139000"), "refused", NOW)
+    dnc.dnc_add(engine, _number("13900139000"), "refused", NOW)
     assert _request(db_url, "13900139000") == ("do_not_call", None)
     assert service.on_do_not_call(engine, _number("13900139000"))
     assert not service.on_do_not_call(engine, _number("13900139001"))

@@ -3,8 +3,10 @@ in-process on a fake AMI (which answers Originate; the test plays Asterisk's
 QueueCallerJoin for the placeholder): a request placed and told yes, the same number
 again, a placeholder that never joins and a do-not-call number (both: back in line),
 a caller who hangs up mid-script (the dialplan's default: back in line), the
-announcement cut short; and a level-1 surge, which pauses follow-ups but never a
-keep-your-place callback."""
+announcement cut short; the dialing half's hang-up ending a request (done, or missed
+and on to the after-hours campaign), the tracker told of the caller's first join and
+Asterisk of the recording's name; and a level-1 surge, which pauses follow-ups but
+never a keep-your-place callback."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import pytest
 import structlog
 from sqlalchemy import text
 
+from callcenter.callbacks import dnc as donotcall
 from callcenter.callbacks import service as callbacks
 from callcenter.callbacks.settings import CallbacksSection, callback_settings
 from callcenter.config import load
@@ -143,7 +146,7 @@ async def test_a_request_is_placed_once_and_refusals_send_the_caller_back(
     assert [r.status for r in _requests(url)] == ["waiting", "cancelled"]
 
     # Do-not-call, no number, a place that is no number: refused, back in line.
-    await asyncio.to_thread(callbacks.dnc_add, db.engine_for(url),
+    await asyncio.to_thread(donotcall.dnc_add, db.engine_for(url),
                             PhoneNumber.parse("13900139000"), "refused", time.time())
     dnc = await asyncio.to_thread(_session, port, "keep_place", "support", "1", joined,
                                   callerid="13900139000")
@@ -156,6 +159,42 @@ async def test_a_request_is_placed_once_and_refusals_send_the_caller_back(
         'SET VARIABLE "CC_AGI_STATUS" "bad_place"']
     assert all('SET VARIABLE "CC_KEEP_PLACE" "no"' in s for s in (dnc, hidden, bad))
     assert len([a for a in fake.actions if a.get("Action") == "Originate"]) == 2
+
+
+async def test_the_dialing_halfs_hang_up_ends_the_request(running: Running) -> None:
+    port, fake, url = running.port, running.fake, running.url
+    stop = asyncio.Event()
+    asterisk = asyncio.create_task(_asterisk_queues_placeholders(fake, stop))
+    joined = str(int(time.time()) - 75)
+    for caller in ("13800138000", "13800138001"):
+        placed = await asyncio.to_thread(_session, port, "keep_place", "support", "1", joined,
+                                         callerid=caller)
+        assert placed[-1] == 'SET VARIABLE "CC_AGI_STATUS" "placed"'
+    stop.set()
+    await asterisk
+    # The tracker was told of each before its placeholder joined: the wait counts from
+    # the caller's first join; Asterisk is told the recording's name (the Linkedid).
+    tracker = running.daemon.core.tracker
+    assert tracker.queues["support"].oldest_joined_at() == float(joined)
+    originates = [a for a in fake.actions if a.get("Action") == "Originate"]
+    assert [f"CC_RECORDING=/var/spool/asterisk/monitor/{a['ChannelId']}"
+            in a["Variable"].split(",") for a in originates] == [True, True]
+    answered = await asyncio.to_thread(_session, port, "keep_place_ended", "1", "ANSWER")
+    unreached = await asyncio.to_thread(_session, port, "keep_place_ended", "2", "NOANSWER")
+    bad = await asyncio.to_thread(_session, port, "keep_place_ended", "2;1", "ANSWER")
+    assert [s[-1] for s in (answered, unreached, bad)] == [
+        'SET VARIABLE "CC_AGI_STATUS" "done"', 'SET VARIABLE "CC_AGI_STATUS" "missed"',
+        'SET VARIABLE "CC_AGI_STATUS" "bad_request"']
+    engine = db.engine_for(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT c.phone, c.status, c.last_outcome, k.kind FROM contacts c "
+            "JOIN campaigns k ON k.id = c.campaign_id ORDER BY c.id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("13800138000", "done", "connected", "keep_place"),
+        ("13800138001", "missed", "no_answer", "keep_place"),
+        ("13800138001", "pending", None, "after_hours")]  # owed a callback
 
 
 async def test_a_caller_who_hangs_up_mid_script_leaves_the_dialplan_its_default(

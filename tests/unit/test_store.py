@@ -62,7 +62,7 @@ def test_everything_written_once_even_when_replayed_twice(db_url: str) -> None:
     assert points == {"alice": -15, "bob": -5}
     support = next(q for q in queries.queues(engine, now, TZ) if q["queue"] == "support")
     assert (support["answered"], support["abandoned"]) == (4, 2)
-    assert support["service_level_pct"] == 50.0
+    assert support["three_ring_pct"] == 50.0
 
 
 def test_repeat_caller_count_and_customer_lookup(db_url: str) -> None:

@@ -16,6 +16,7 @@ from callcenter.agi import service as agi_service
 from callcenter.agi.scripts import AfterHours
 from callcenter.agi.server import Call
 from callcenter.agi.settings import HotlineSettings
+from callcenter.callbacks import dnc
 from callcenter.callbacks import service as callbacks
 from callcenter.config import load
 from callcenter.domain.calendar import DailyHours, WorkCalendar
@@ -196,7 +197,7 @@ def test_one_after_hours_request_per_number_while_one_is_open(engine: Engine) ->
     # The caller got through first: the callback is no longer needed.
     assert callbacks.cancel_abandoned(engine, "+86 139 0000 1234") == 1
     # Do-not-call numbers are never put on it.
-    callbacks.dnc_add(engine, PhoneNumber.parse("13900005678"), "refused", now)
+    dnc.dnc_add(engine, PhoneNumber.parse("13900005678"), "refused", now)
     assert request(engine, campaign, PhoneNumber.parse("13900005678"), now,
                    PROMISE) == "do_not_call"
 

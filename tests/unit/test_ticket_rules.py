@@ -133,11 +133,24 @@ def test_review_overdue_until_reviewed() -> None:
     assert tr.overdue(replace(t, reviewed_at=rated + 100), RULES, rated + 10 * RULES.review_s) == []
 
 
+def test_investigation_overdue_until_resolved() -> None:
+    due = deadline("1wd", OPENED)
+    t = ticket(category=tr.COMPLAINT, investigation_due_at=due)
+    assert tr.overdue(t, RULES, due - 1) == []
+    late = tr.overdue(t, RULES, due)
+    assert late == [tr.Overdue(tr.INVESTIGATION_OVERDUE, 7, due)]
+    assert "投诉调查超期" in late[0].message() and "1 个工作日内" in late[0].message()
+    assert tr.overdue(replace(t, status="resolved", resolved_at=due - 5), RULES, due + 1) == []
+    assert tr.overdue(replace(t, status="closed"), RULES, due + 1) == []  # unfounded, closed
+    assert tr.overdue(replace(t, category="咨询"), RULES, due + 1) == []
+
+
 def test_several_duties_late_at_once_and_none_when_all_done() -> None:
     due = deadline("1wd", OPENED)
     t = ticket(category=tr.COMPLAINT, status="dispatched", dispatched_at=OPENED,
-               callback_due_at=due, rating="unsatisfied", review_due_at=OPENED + 100)
+               callback_due_at=due, rating="unsatisfied", review_due_at=OPENED + 100,
+               investigation_due_at=due)
     assert {o.kind for o in tr.overdue(t, RULES, due + 1)} == set(tr.OVERDUE_KINDS)
     done = replace(t, status="closed", accepted_at=OPENED + 10, lead_called_at=OPENED + 20,
-                   reviewed_at=OPENED + 30)
+                   reviewed_at=OPENED + 30, resolved_at=OPENED + 40)
     assert tr.overdue(done, RULES, due + 86400 * 30) == []

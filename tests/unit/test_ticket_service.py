@@ -140,13 +140,39 @@ def test_complaint_callback_overdue_until_the_lead_calls(engine: Engine) -> None
     assert isinstance(due, float)
     assert tickets.check_overdue(engine, RULES, due - 1) == []
     raised = tickets.check_overdue(engine, RULES, due + 1)
-    assert [(t.kind, t.ref, t.level) for t in raised] == [
-        (tr.COMPLAINT_OVERDUE, f"ticket:{tid}", "warning")]
+    # The investigation (1 working day too, the complaints' setting) is late as well.
+    assert sorted((t.kind, t.ref, t.level) for t in raised) == [
+        (tr.COMPLAINT_OVERDUE, f"ticket:{tid}", "warning"),
+        (tr.INVESTIGATION_OVERDUE, f"ticket:{tid}", "warning")]
     assert tickets.check_overdue(engine, RULES, due + 2) == []
     edit(engine, tid, {"lead_called": True}, due + 100)
     cleared = tickets.check_overdue(engine, RULES, due + 100)
     assert [(t.kind, t.change) for t in cleared] == [(tr.COMPLAINT_OVERDUE, AlertChange.CLEARED)]
+    assert [a["kind"] for a in alerts.list_alerts(engine, open_only=True)] == [
+        tr.INVESTIGATION_OVERDUE]
+
+
+def test_complaint_investigation_overdue_until_resolved(engine: Engine) -> None:
+    tid = open_ticket(engine, "L1", "13800001111", NOW)
+    t = edit(engine, tid, {"category": "投诉", "lead_called": True}, NOW + 30)
+    due = t["investigation_due_at"]
+    assert isinstance(due, float) and due == deadline("1wd", NOW)
+    assert tickets.check_overdue(engine, RULES, due - 1) == []
+    raised = tickets.check_overdue(engine, RULES, due + 1)
+    assert [(t.kind, t.ref, t.level) for t in raised] == [
+        (tr.INVESTIGATION_OVERDUE, f"ticket:{tid}", "warning")]
+    assert "投诉调查超期" in raised[0].message and "1 个工作日内" in raised[0].message
+    assert tickets.check_overdue(engine, RULES, due + 60) == []  # raised once
+    edit(engine, tid, {"status": "resolved", "resolution": "已处理"}, due + 100)
+    cleared = tickets.check_overdue(engine, RULES, due + 100)
+    assert [(t.kind, t.change) for t in cleared] == [
+        (tr.INVESTIGATION_OVERDUE, AlertChange.CLEARED)]
     assert alerts.list_alerts(engine, open_only=True) == []
+    # Resolved in time: never raised.
+    other = open_ticket(engine, "L2", "13800002222", NOW)
+    edit(engine, other, {"category": "投诉", "lead_called": True}, NOW + 30)
+    edit(engine, other, {"status": "resolved"}, NOW + 600)
+    assert tickets.check_overdue(engine, RULES, due + 3600) == []
 
 
 def test_unsatisfied_rating_review_overdue_until_reviewed(engine: Engine) -> None:
@@ -177,7 +203,7 @@ def test_each_late_duty_of_each_ticket_has_its_own_alert(engine: Engine) -> None
     cleared = tickets.check_overdue(engine, RULES, much_later + 120)
     assert [(t.kind, t.ref, t.change) for t in cleared] == [
         (tr.SUPERVISION, f"ticket:{one}", AlertChange.CLEARED)]
-    assert len(alerts.list_alerts(engine, open_only=True)) == 5
+    assert len(alerts.list_alerts(engine, open_only=True)) == 2 * len(tr.OVERDUE_KINDS) - 1
     # the cleared duty is not raised again, even if it fits the rule once more
     edit(engine, one, {"status": "dispatched"}, much_later + 200)
     assert tickets.check_overdue(engine, RULES, much_later + 200 + RULES.dispatch_accept_s) == []

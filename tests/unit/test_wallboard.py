@@ -1,15 +1,22 @@
 """The web side's pure parts: the wallboard figures kept from outcomes and the push
-hub's audiences (the sign-in throttle: test_login_throttle.py)."""
+hub's audiences (the sign-in throttle: test_login_throttle.py).  A queue's day
+figures are the reports' interval figures (`FiguresAdded`, from the same aggregator
+the daemon runs) and their definitions: service level within T of joining over
+answered + abandoned after the short-abandon threshold, three-ring compliance apart,
+short abandons and timeouts out of the abandon rate."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from callcenter.domain import kpi
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import ManualClock
+from callcenter.domain.kpi_intervals import IntervalAggregator
 from callcenter.domain.wallboard import Changes, DaySeed, Wallboard
 from callcenter.users.service import WebUser
 from callcenter.web.hub import CLOSED, Hub
@@ -21,8 +28,23 @@ ALICE = oc.AgentRef("PJSIP/1001", "Alice")
 BOB = oc.AgentRef("PJSIP/1002", "Bob")
 
 
-def board(clock: ManualClock, seed: DaySeed | None = None) -> Wallboard:
-    return Wallboard(TZ, clock, BUCKET, seed)
+class Board(Wallboard):
+    """The wallboard as the daemon feeds it: every outcome batch, and the reports'
+    aggregator's figures for it (which the reports feature publishes on the same bus)."""
+
+    def __init__(self, clock: ManualClock, seed: DaySeed | None,
+                 rules: kpi.KpiRules | None) -> None:
+        super().__init__(TZ, clock, BUCKET, seed, rules)
+        self.aggregator = IntervalAggregator(self.rules, 15.0)
+
+    def apply(self, outcomes: Iterable[oc.Outcome]) -> Changes:
+        batch = list(outcomes)
+        return super().apply([*batch, *self.aggregator.feed(batch)])
+
+
+def board(clock: ManualClock, seed: DaySeed | None = None,
+          rules: kpi.KpiRules | None = None) -> Board:
+    return Board(clock, seed, rules)
 
 
 def answered(n: int, agent: oc.AgentRef = ALICE, *, late: bool = False,
@@ -31,8 +53,8 @@ def answered(n: int, agent: oc.AgentRef = ALICE, *, late: bool = False,
                            at=NOW + n)
 
 
-def abandoned(n: int, queue: str = "sales") -> oc.CallAbandoned:
-    return oc.CallAbandoned(queue, f"u{n}", f"l{n}", waited_s=40.0, at=NOW + n)
+def abandoned(n: int, queue: str = "sales", waited_s: float = 40.0) -> oc.CallAbandoned:
+    return oc.CallAbandoned(queue, f"u{n}", f"l{n}", waited_s=waited_s, at=NOW + n)
 
 
 def queue_view(wb: Wallboard, name: str) -> dict[str, object]:
@@ -50,6 +72,7 @@ def test_live_queue_picture() -> None:
     assert view["agents_available"] == 1
     # nothing offered yet: no rates rather than a misleading 0 %
     assert view["service_level_pct"] is None and view["abandon_rate_pct"] is None
+    assert view["three_ring_pct"] is None
     wb.apply([oc.QueueChanged("sales", 0, None, 2, NOW + 5)])
     assert queue_view(wb, "sales")["waiting"] == 0
     assert queue_view(wb, "sales")["oldest_joined_at"] is None
@@ -62,8 +85,10 @@ def test_service_level_abandon_rate_and_calls_per_agent() -> None:
     assert changes.queues == {"sales"} and changes.agents == {ALICE.interface, BOB.interface}
     assert not changes.points and not changes.new_day
     view = queue_view(wb, "sales")
-    assert view["answered"] == 4 and view["abandoned"] == 1
-    assert view["service_level_pct"] == 75.0  # 3 of 4 answered within the ring budget
+    assert view["answered"] == 4 and view["abandoned"] == 1 and view["offered"] == 5
+    # Service level: 4 answered within 20 s of joining ÷ (4 answered + 1 abandoned).
+    assert view["service_level_pct"] == 80.0
+    assert view["three_ring_pct"] == 75.0  # 3 of 4 answered within the ring budget: apart
     assert view["abandon_rate_pct"] == 20.0  # 1 of 5 offered
     assert wb.agents[ALICE.interface].view()["calls"] == 2
     assert wb.agents[BOB.interface].view()["calls"] == 2
@@ -73,8 +98,46 @@ def test_rates_are_rounded_to_one_decimal() -> None:
     wb = board(ManualClock(NOW))
     wb.apply([answered(1), answered(2), answered(3, late=True), abandoned(4), abandoned(5)])
     view = queue_view(wb, "sales")
-    assert view["service_level_pct"] == 66.7
+    assert view["service_level_pct"] == 60.0
+    assert view["three_ring_pct"] == 66.7
     assert view["abandon_rate_pct"] == 40.0
+
+
+def test_short_abandons_and_timeouts_are_apart_from_abandons() -> None:
+    wb = board(ManualClock(NOW))
+    wb.apply([answered(1), abandoned(2, waited_s=3.0), abandoned(3, waited_s=30.0),
+              abandoned(4, waited_s=60.0)])
+    # queue_log tells the last one was the queue's timeout: moved out of the abandons.
+    changes = wb.apply([oc.QueueExited("sales", "u4", "timeout", 60.0, NOW + 5)])
+    assert changes.queues == {"sales"}
+    view = queue_view(wb, "sales")
+    assert (view["offered"], view["answered"], view["abandoned"], view["short_abandoned"],
+            view["timeouts"]) == (4, 1, 1, 1, 1)
+    assert view["service_level_pct"] == 50.0  # 1 ÷ (1 answered + 1 abandoned after 5 s)
+    assert view["abandon_rate_pct"] == round(100 / 3, 1)  # 1 ÷ (4 offered − 1 short)
+
+
+def test_the_definitions_are_the_reports_settings() -> None:
+    strict = kpi.KpiRules(sl_threshold_s=3.0, short_abandon_s=10.0)
+    wb = board(ManualClock(NOW), rules=strict)
+    wb.apply([answered(1), answered(2), abandoned(3, waited_s=8.0), abandoned(4)])
+    view = queue_view(wb, "sales")
+    assert view["short_abandoned"] == 1 and view["abandoned"] == 1
+    assert view["service_level_pct"] == 0.0  # held 4 s: not within T = 3 s
+    # The same figures, summed as a report sums them, give the report's row.
+    row = kpi.queue_row("sales", wb.queues["sales"].today, strict)
+    assert (row.service_level_pct, row.three_ring_pct) == (
+        view["service_level_pct"], view["three_ring_pct"])
+
+
+def test_only_todays_intervals_and_shown_figures() -> None:
+    wb = board(ManualClock(NOW))
+    yesterday = oc.FiguresAdded("q:old", "queue", NOW - 86400, "sales", "", {"abandoned": -1.0,
+                                                                            "timeouts": 1.0})
+    assert not wb.apply([yesterday])  # an exit moved in yesterday's interval: not today's
+    wrapup = oc.FiguresAdded("s:x", "queue", NOW - NOW % 900, "sales", "", {"wrapup_s": 30.0})
+    assert not wb.apply([wrapup]).queues  # nothing a tile shows
+    assert wb.queues["sales"].today == {"wrapup_s": 30.0}
 
 
 def test_abandon_only_changes_the_queue() -> None:
@@ -82,7 +145,8 @@ def test_abandon_only_changes_the_queue() -> None:
     changes = wb.apply([abandoned(1, "support")])
     assert changes == Changes(queues={"support"})
     assert queue_view(wb, "support")["abandon_rate_pct"] == 100.0
-    assert queue_view(wb, "support")["service_level_pct"] is None
+    assert queue_view(wb, "support")["service_level_pct"] == 0.0  # a caller lost after 40 s
+    assert queue_view(wb, "support")["three_ring_pct"] is None  # nobody answered
 
 
 def test_violation_counts_and_costs_points() -> None:
@@ -150,6 +214,7 @@ def test_day_rollover_resets_the_day_counters_only() -> None:
     assert wb.day == date(2026, 11, 19) and wb.snapshot()["day"] == "2026-11-19"
     view = queue_view(wb, "sales")
     assert (view["answered"], view["abandoned"], view["service_level_pct"]) == (0, 0, None)
+    assert view["three_ring_pct"] is None and view["offered"] == 0
     assert view["waiting"] == 2  # live figures are not day counters
     agent = wb.agents[ALICE.interface].view()
     assert (agent["calls"], agent["violations"]) == (0, 0)
@@ -177,22 +242,28 @@ def test_a_new_year_resets_points_too() -> None:
     assert wb.agents[ALICE.interface].points == 0
 
 
+# Today's figures as the store's intervals hold them (web/service.py day_seed sums them).
+SEEDED = {"offered": 13.0, "answered": 10.0, "answered_in_sl": 8.0, "answered_in_rings": 9.0,
+          "abandoned": 2.0, "short_abandoned": 1.0}
+
+
 def test_seed_for_today_is_used() -> None:
-    seed = DaySeed(date(2026, 11, 18), queues={"sales": (10, 9, 2)},
+    seed = DaySeed(date(2026, 11, 18), queues={"sales": SEEDED},
                    agents={ALICE.interface: ("Alice", 6, 1, -2)}, series=[(NOW - 60, 4)])
     wb = board(ManualClock(NOW), seed)
     wb.apply([answered(1)])
     view = queue_view(wb, "sales")
-    assert (view["answered"], view["abandoned"]) == (11, 2)
-    assert view["service_level_pct"] == round(100 * 10 / 11, 1)
-    assert view["abandon_rate_pct"] == round(100 * 2 / 13, 1)
+    assert (view["offered"], view["answered"], view["abandoned"]) == (14, 11, 2)
+    assert view["service_level_pct"] == round(100 * 9 / 13, 1)  # (8 + 1) ÷ (11 + 2)
+    assert view["three_ring_pct"] == round(100 * 10 / 11, 1)
+    assert view["abandon_rate_pct"] == round(100 * 2 / 13, 1)  # 2 ÷ (14 − 1 short)
     agent = wb.agents[ALICE.interface].view()
     assert (agent["name"], agent["calls"], agent["violations"], agent["points"]) == ("Alice", 7, 1, -2)
     assert wb.series == [(NOW - 60, 4)]
 
 
 def test_seed_for_another_day_is_ignored() -> None:
-    seed = DaySeed(date(2026, 11, 17), queues={"sales": (10, 9, 2)},
+    seed = DaySeed(date(2026, 11, 17), queues={"sales": SEEDED},
                    agents={ALICE.interface: ("Alice", 6, 1, -2)}, series=[(NOW - 86400, 4)])
     wb = board(ManualClock(NOW), seed)
     assert wb.queues == {} and wb.agents == {} and wb.series == []

@@ -110,12 +110,15 @@ def test_thresholds_default_and_waiting_follows_the_surge_levels() -> None:
     bands = board.bands(8, 16)
     assert bands["waiting"] == {"amber": 8, "red": 16, "higher_is_better": False}
     assert bands["service_level_pct"] == {"amber": 80.0, "red": 70.0, "higher_is_better": True}
+    # Three-ring compliance, like service level: a share of calls, higher is better.
+    assert bands["three_ring_pct"] == {"amber": 95.0, "red": 90.0, "higher_is_better": True}
     own = WallboardSettings(waiting_amber=2, waiting_red=5)
     assert own.bands(8, 16)["waiting"]["amber"] == 2
 
 
 @pytest.mark.parametrize("env", [
     {"CALLCENTER__WALLBOARD__SERVICE_LEVEL_RED_PCT": "90"},  # red must be below amber
+    {"CALLCENTER__WALLBOARD__THREE_RING_RED_PCT": "98"},  # red must be below amber
     {"CALLCENTER__WALLBOARD__ABANDON_RATE_RED_PCT": "2"},  # red must be above amber
     {"CALLCENTER__WALLBOARD__LONGEST_WAIT_AMBER_S": "-1"},
     {"CALLCENTER__WALLBOARD__CHART_HOURS": "30"},

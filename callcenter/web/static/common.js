@@ -48,7 +48,7 @@ const CC = {
   nav(page) {
     const bar = document.getElementById("nav");
     if (!bar) return;
-    const links = this.me.role === "supervisor" ? ["wallboard", "tickets", "reports", "manage"] : ["desk", "tickets"];
+    const links = this.me.role === "supervisor" ? ["wallboard", "tickets", "campaigns", "reports", "manage"] : ["desk", "tickets"];
     const other = this.lang === "zh-CN" ? "en" : "zh-CN";
     bar.replaceChildren(
       el("strong", { class: "brand" }, this.t("app")),

@@ -1,11 +1,15 @@
 // The reports page: filters in the URL (so a link, e.g. the daily close's, opens the
 // same report), one /api/reports call, an SVG chart with its axes, the queue and agent
-// tables with exactly the CLI's columns, each column's definition on hover and in
-// the glossary, and the exports with the same query.
+// tables with exactly the CLI's columns (agents flagged for complaints marked ⚑), the
+// complaint table (投诉分类统计表) and complaints per agent, the points ledger and the
+// quarter's bonus, each column's definition on hover and in the glossary, and every
+// table's exports with the same query.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
 const R = { data: null, terms: new Map() };
+// Every table on the page, as /api/reports names it (its columns, its exports).
+const TABLES = ["queues", "agents", "complaints", "complaint_agents", "ledger", "bonus"];
 
 function svg(tag, attrs = {}, text) {
   const node = document.createElementNS(SVG, tag);
@@ -38,43 +42,78 @@ function unit(column) {
   return "";
 }
 
-function label(column) {
+// A column's term: the table's own where the name means something else there (the
+// complaint table's "complaints" are all complaints, the agents table's confirmed ones).
+function term(column, table) { return R.terms.get(`${table}:${column}`) || R.terms.get(`:${column}`); }
+
+function label(column, table) {
   if (column === "interval_start") return CC.t("r_interval_start");
   if (column === "agent") return CC.t("agent");
   if (column === "interface") return CC.t("r_interface");
   if (column === "queue") return CC.t("queue");
-  const term = R.terms.get(column);
-  return term ? (CC.lang === "en" ? term.en : term.zh) : column;
+  const found = term(column, table);
+  return found ? (CC.lang === "en" ? found.en : found.zh) : column;
 }
 
-function definition(column) {
-  const term = R.terms.get(column);
-  if (!term) return column === "interval_start" ? CC.t("r_interval_start_def") : "";
-  return CC.lang === "en" ? term.en_definition : term.zh_definition;
+function definition(column, table) {
+  const found = term(column, table);
+  if (!found) return column === "interval_start" ? CC.t("r_interval_start_def") : "";
+  return CC.lang === "en" ? found.en_definition : found.zh_definition;
 }
 
 function cellText(column, value) {
-  if (value === null || value === undefined) return "–";
+  if (value === null || value === undefined || value === "") return "–";
+  if (typeof value === "boolean") return CC.t(value ? "r_yes" : "r_no");
   if (column === "interval_start") {  // days, weeks, months: the date alone
     const daily = ["1d", "1w", "1mo"].includes(R.data?.interval);
     return value.replace("T", " ").slice(0, daily ? 10 : 16);
   }
+  if (column === "at") return value.replace("T", " ").slice(0, 19);  // the zone is the page's
   return String(value);
 }
 
-function renderTable(id, columns, rows) {
-  const table = document.getElementById(id);
-  table.tHead.replaceChildren(el("tr", {}, ...columns.map((c) => {
+// A cell's marks: an agent flagged for complaints (agents table: the months it was
+// flagged in; complaints per agent: that month), the quarter's top three, a penalty.
+function cellMarks(table, column, row) {
+  const months = R.data.flagged?.[row.interface];
+  if (table === "agents" && column === "agent" && months) {
+    return { "data-flagged": months.join(" "), title: `${CC.t("r_flagged")}: ${months.join(", ")}` };
+  }
+  if (table === "complaint_agents" && column === "flagged" && row.flagged) return { class: "flag", title: CC.t("r_flagged") };
+  if (table === "bonus" && column === "top_three" && row.top_three) return { class: "top" };
+  if (column === "points" && row.points < 0) return { class: "num neg" };
+  return {};
+}
+
+function renderTable(table, columns, rows) {
+  const node = document.getElementById(`${table}-table`);
+  node.tHead.replaceChildren(el("tr", {}, ...columns.map((c) => {
     const u = unit(c);
-    return el("th", { class: typeof rows[0]?.[c] === "number" || u ? "num" : "", "data-column": c, title: definition(c) },
-              u ? `${label(c)} (${u})` : label(c), el("small", {}, c));
+    return el("th", { class: typeof rows[0]?.[c] === "number" || u ? "num" : "", "data-column": c, title: definition(c, table) },
+              u ? `${label(c, table)} (${u})` : label(c, table), el("small", {}, c));
   })));
-  const body = rows.length ? rows.map((row) => el("tr", {}, ...columns.map((c) =>
+  const body = rows.length ? rows.map((row) => el("tr", {
+    class: table === "agents" && R.data.flagged?.[row.interface] ? "flagged" : undefined,
+    "data-interface": row.interface }, ...columns.map((c) =>
     el("td", { class: typeof row[c] === "number" || row[c] === null ? "num" : "", "data-column": c,
-               title: c.endsWith("_s") && row[c] >= 3600 ? duration(row[c]) : undefined },
+               title: c.endsWith("_s") && row[c] >= 3600 ? duration(row[c]) : undefined, ...cellMarks(table, c, row) },
        cellText(c, row[c])))))
     : [el("tr", {}, el("td", { colspan: columns.length, class: "muted" }, CC.t("r_no_data")))];
-  table.tBodies[0].replaceChildren(...body);
+  node.tBodies[0].replaceChildren(...body);
+}
+
+function fill(text, values) { return text.replace(/\{(\w+)\}/g, (_, k) => values[k]); }
+
+function renderPeople(data) {
+  renderTable("complaints", data.columns.complaints, data.complaints.by_category);
+  renderTable("complaint_agents", data.columns.complaint_agents, data.complaints.by_agent);
+  const ledger = data.ledger;
+  renderTable("ledger", data.columns.ledger, ledger.entries);
+  const counts = { shown: ledger.entries.length, total: ledger.entries_total, points: ledger.points };
+  document.getElementById("ledger-count").textContent = fill(CC.t("r_ledger_count"), counts) +
+    (ledger.entries.length < ledger.entries_total ? ` · ${fill(CC.t("r_ledger_shown"), counts)}` : "");
+  renderTable("bonus", data.columns.bonus, ledger.bonus);
+  document.getElementById("bonus-quarters").textContent = ledger.quarters.join(", ");
 }
 
 function niceMax(value) {
@@ -105,7 +144,7 @@ function renderChart(points) {
   nodes.push(svg("text", { x: 14, y: top + h / 2, transform: `rotate(-90 14 ${top + h / 2})`, "text-anchor": "middle" },
                  CC.t("r_axis_calls")));
   nodes.push(svg("text", { x: W - 10, y: top + h / 2, transform: `rotate(90 ${W - 10} ${top + h / 2})`, "text-anchor": "middle" },
-                 `${label("service_level_pct")} (%)`));
+                 `${label("service_level_pct", "queues")} (%)`));
   const n = Math.max(points.length, 1), slot = w / n, bar = Math.max(1, Math.min(40, slot * 0.7));
   const every = Math.ceil(n / Math.max(1, Math.floor(w / 90)));
   const line = [];
@@ -118,7 +157,7 @@ function renderChart(points) {
       const hh = (v / max) * h;
       base -= hh;
       const rect = svg("rect", { class: cls, x, y: base, width: bar, height: hh, "data-value": v });
-      rect.append(svg("title", {}, `${cellText("interval_start", p.interval_start)} · ${label(cls === "other" ? "offered" : cls)}: ${v}`));
+      rect.append(svg("title", {}, `${cellText("interval_start", p.interval_start)} · ${label(cls === "other" ? "offered" : cls, "queues")}: ${v}`));
       nodes.push(rect);
     }
     if (p.service_level_pct !== null) line.push([x + bar / 2, yPct(p.service_level_pct), p]);
@@ -132,7 +171,7 @@ function renderChart(points) {
     nodes.push(svg("polyline", { class: "sl", points: line.map(([a, b]) => `${a},${b}`).join(" ") }));
     for (const [a, b, p] of line) {
       const dot = svg("circle", { class: "sl-dot", cx: a, cy: b, r: 3 });
-      dot.append(svg("title", {}, `${cellText("interval_start", p.interval_start)} · ${label("service_level_pct")}: ${p.service_level_pct}%`));
+      dot.append(svg("title", {}, `${cellText("interval_start", p.interval_start)} · ${label("service_level_pct", "queues")}: ${p.service_level_pct}%`));
       nodes.push(dot);
     }
   }
@@ -140,13 +179,15 @@ function renderChart(points) {
   chart.replaceChildren(...nodes);
   document.getElementById("chart-legend").replaceChildren(...[
     ["answered", "answered"], ["abandoned", "abandoned"], ["other", "r_other"], ["sl", "service_level_pct"],
-  ].map(([cls, key]) => el("li", { title: definition(key === "r_other" ? "timeouts" : key) },
-    el("span", { class: `swatch ${cls}` }), key === "r_other" ? CC.t("r_other") : label(key))));
+  ].map(([cls, key]) => el("li", { title: definition(key === "r_other" ? "timeouts" : key, "queues") },
+    el("span", { class: `swatch ${cls}` }), key === "r_other" ? CC.t("r_other") : label(key, "queues"))));
 }
 
 function renderGlossary(terms) {
+  const tableName = { complaints: "r_complaint_table", complaint_agents: "r_complaint_agents", ledger: "r_ledger", bonus: "r_bonus" };
   document.getElementById("glossary").replaceChildren(...terms.flatMap((t) => [
-    el("dt", { id: `term-${t.column}` }, CC.lang === "en" ? t.en : t.zh, " ", el("small", {}, t.column)),
+    el("dt", { id: t.table ? `term-${t.table}-${t.column}` : `term-${t.column}` }, CC.lang === "en" ? t.en : t.zh, " ",
+       el("small", {}, t.table ? `${t.column} · ${CC.t(tableName[t.table]).split(/[（(]/)[0].trim()}` : t.column)),
     el("dd", {}, CC.lang === "en" ? t.en_definition : t.zh_definition),
   ]));
 }
@@ -171,7 +212,7 @@ async function load() {
     return;
   }
   R.data = data;
-  R.terms = new Map(data.glossary.map((t) => [t.column, t]));
+  R.terms = new Map(data.glossary.map((t) => [`${t.table}:${t.column}`, t]));
   const span = data.to - data.from;
   data.chartInterval = data.interval || (span <= 2 * 86400 ? "1h" : "1d");
   fillSelect("queue", data.filters.queues.map((x) => [x.name, x.name]), q.get("queue") || "");
@@ -179,10 +220,11 @@ async function load() {
   document.getElementById("zone").textContent = `${CC.t("r_zone")}: ${data.timezone}`;
   document.getElementById("report").classList.remove("hidden");
   renderChart(data.chart);
-  renderTable("queues-table", data.columns.queues, data.queues);
-  renderTable("agents-table", data.columns.agents, data.agents);
+  renderTable("queues", data.columns.queues, data.queues);
+  renderTable("agents", data.columns.agents, data.agents);
+  renderPeople(data);
   renderGlossary(data.glossary);
-  for (const table of ["queues", "agents"]) {
+  for (const table of TABLES) {
     for (const fmt of ["csv", "xlsx"]) document.getElementById(`${table}-${fmt}`).href = `/api/reports/${table}.${fmt}?${q}`;
   }
   document.body.dataset.loaded = String(Date.now());

@@ -3,19 +3,54 @@
 const STATUS = ["", "open", "dispatched", "accepted", "resolved", "closed"];
 const CATEGORY = ["", "咨询", "投诉", "建议", "表扬", "求助"];
 
-async function search(e) {
-  e?.preventDefault();
+// The list: filters (date range, queue, agent, category, status), a page at a time with
+// the total; supervisors export the same filters as CSV or .xlsx.
+const PAGE_SIZE = 50;
+const listing = { offset: 0, total: 0 };
+
+function filterParams() {
   const form = document.getElementById("filters");
   const params = new URLSearchParams();
-  for (const name of ["status", "category", "phone", "q"]) if (form[name].value) params.set(name, form[name].value);
-  if (form.open_only.checked) params.set("open_only", "true");
-  if (form.review_pending.checked) params.set("review_pending", "true");
-  const rows = await CC.api("GET", `/api/tickets?${params}`);
+  for (const name of ["status", "category", "phone", "q", "from", "to", "queue", "agent"]) {
+    if (form[name] && form[name].value) params.set(name, form[name].value);
+  }
+  return params;
+}
+
+async function search(e) {
+  if (e) { e.preventDefault(); listing.offset = 0; }
+  const form = document.getElementById("filters");
+  const params = filterParams();
+  for (const kind of ["csv", "xlsx"]) document.getElementById(`export-${kind}`).href = `/api/tickets-export.${kind}?${params}`;
+  let rows;
+  if (form.open_only.checked || form.review_pending.checked) {  // the work lists: no paging
+    if (form.open_only.checked) params.set("open_only", "true");
+    if (form.review_pending.checked) params.set("review_pending", "true");
+    rows = await CC.api("GET", `/api/tickets?${params}`);
+    listing.total = rows.length; listing.offset = 0;
+  } else {
+    params.set("offset", listing.offset); params.set("limit", PAGE_SIZE);
+    const page = await CC.api("GET", `/api/tickets-page?${params}`);
+    rows = page.rows; listing.total = page.total;
+  }
+  document.getElementById("page-info").textContent = `${(CC.words.t_total ?? "{n}").replace("{n}", listing.total)} · ` +
+    `${listing.total ? listing.offset + 1 : 0}–${listing.offset + rows.length}`;
+  document.getElementById("page-prev").disabled = listing.offset === 0;
+  document.getElementById("page-next").disabled = listing.offset + rows.length >= listing.total;
   document.querySelector("#ticket-list tbody").replaceChildren(...rows.map((t) => el("tr", { "data-ticket": t.id },
     el("td", {}, el("a", { href: `/tickets?id=${t.id}` }, `#${t.id}`)), el("td", {}, clock(t.opened_at)),
     el("td", {}, t.owner_name), el("td", { class: "phone" }, t.caller_phone),
     el("td", {}, t.category ? CC.t("cat_" + t.category) : "–"), el("td", {}, CC.t("st_" + t.status)),
     el("td", {}, t.content.slice(0, 60)), el("td", { class: "muted" }, recordingState(t)))));
+}
+
+async function listWords() {
+  const res = await fetch(`/static/i18n/supervise.${CC.lang}.json`);
+  Object.assign(CC.words, await res.json());
+  document.querySelectorAll("#filters [data-i18n], #pager [data-i18n]").forEach((n) => { n.textContent = CC.t(n.dataset.i18n); });
+  if (CC.me.role === "supervisor") document.querySelectorAll(".sup-only").forEach((n) => n.classList.remove("hidden"));
+  document.getElementById("page-prev").addEventListener("click", () => { listing.offset = Math.max(0, listing.offset - PAGE_SIZE); search(); });
+  document.getElementById("page-next").addEventListener("click", () => { listing.offset += PAGE_SIZE; search(); });
 }
 
 // The call's recording: played through the ticket's own route (HTTP Range: seekable).
@@ -49,9 +84,14 @@ async function detail(id) {
       ["status", CC.t("st_" + t.status)], ["content", t.content], ["address", t.address], ["resolution", t.resolution],
       ["callback_due", clock(t.callback_due_at)], ["review_due", clock(t.review_due_at)],
       ["rating", t.rating ? CC.t("rate_" + t.rating) : "–"]];
+    if (t.category === "投诉") {  // the complaint's clocks and verdict, as stored
+      fields.push(["investigation_due", clock(t.investigation_due_at)], ["resolved_at", clock(t.resolved_at)],
+        ["verdict", t.verdict ? `${CC.t("verdict_" + t.verdict)} · ${t.verdict_by} ${clock(t.verdict_at)}` : CC.t("verdict_pending")]);
+    }
     document.getElementById("detail-body").replaceChildren(...fields.map(([k, v]) =>
       el("label", {}, el("span", {}, CC.t(k)), el("b", { class: k === "phone" ? "phone" : null }, v || "–"))));
     player(t);
+    await complaintForm(t, () => detail(id));
     if (CC.me.role === "supervisor") {
       document.getElementById("detail-supervise").classList.remove("hidden");
       const rating = document.getElementById("detail-rating");
@@ -76,6 +116,7 @@ async function detail(id) {
 
 (async () => {
   await CC.start("tickets");
+  await listWords();
   const form = document.getElementById("filters");
   form.status.replaceChildren(...STATUS.map((s) => el("option", { value: s }, s ? CC.t("st_" + s) : CC.t("all"))));
   form.category.replaceChildren(...CATEGORY.map((c) => el("option", { value: c }, c ? CC.t("cat_" + c) : CC.t("all"))));
@@ -84,6 +125,7 @@ async function detail(id) {
   const query = new URLSearchParams(location.search);
   if (query.get("review") !== null) form.review_pending.checked = true;  // the review list
   await search();
+  agentChoices();
   const id = query.get("id");
   if (id) detail(id);
 })();

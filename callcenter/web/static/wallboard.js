@@ -4,7 +4,7 @@
 // the figures are greyed and say "as of" when.
 "use strict";
 const state = { queues: new Map(), agents: new Map(), series: [], thresholds: {}, alerts: new Map(), dayStart: 0,
-                bands: {}, names: {}, chartHours: 8, sound: true };
+                bands: {}, names: {}, chartHours: 8, sound: true, definitions: {} };
 const ratings = new Map();  // queue -> today's rating split (满意/一般/不满意), pushed as "ratings"
 const RATED = ["satisfied", "ordinary", "unsatisfied"];
 
@@ -30,8 +30,15 @@ function ratingSplit(queue) {
       `${CC.t("rated_by_ivr")} ${r.by_ivr} · ${CC.t("rated_by_staff")} ${r.by_staff}`));
 }
 
-function figure(cls, label, value, band, attrs = {}) {
-  return el("div", { class: `fig ${cls} ${band}`, "data-band": band || undefined },
+// A day figure's definition (the reports' glossary, sent with the snapshot), on hover.
+function defined(column) {
+  const d = state.definitions[column];
+  return d ? (CC.lang === "en" ? d.en : d.zh) : undefined;
+}
+
+// A labelled figure coloured by its band; `title` (a definition) shows on hover.
+function figure(cls, label, value, band, attrs = {}, title = undefined) {
+  return el("div", { class: `fig ${cls} ${band}`, "data-band": band || undefined, title },
     el("span", { class: "label" }, label), el("span", { class: "value", ...attrs }, value));
 }
 
@@ -39,8 +46,10 @@ function queueTile(q) {
   const wait = q.oldest_joined_at ? boardNow() - q.oldest_joined_at : null;
   const b = state.bands;
   const bands = { waiting: Rules.band(q.waiting, b.waiting), longest: Rules.band(wait ?? 0, b.longest_wait_s),
-                  sl: Rules.band(q.service_level_pct, b.service_level_pct), abandon: Rules.band(q.abandon_rate_pct, b.abandon_rate_pct) };
+                  sl: Rules.band(q.service_level_pct, b.service_level_pct), ring: Rules.band(q.three_ring_pct, b.three_ring_pct),
+                  abandon: Rules.band(q.abandon_rate_pct, b.abandon_rate_pct) };
   const unit = (key, u) => `${CC.t(key)} (${CC.t(u)})`;
+  const shortAbandons = `${defined("abandon_rate_pct") ?? ""}\n${CC.t("short_abandons")} ${q.short_abandoned ?? 0}`.trim();
   return el("article", { class: `tile ${Rules.worst(Object.values(bands))}`, id: `queue-${q.queue}`, "data-queue": q.queue },
     el("h3", { title: q.queue }, Rules.queueName(q.queue, state.names)),
     el("div", { class: "tile-body" },
@@ -50,9 +59,10 @@ function queueTile(q) {
       el("div", { class: "figs" },
         figure("longest", unit("longest_wait", "unit_mmss"), duration(wait), bands.longest,
                { "data-since": q.oldest_joined_at ?? "", "data-band-of": "longest_wait_s" }),
-        figure("sl", `${CC.t("service_level")} (%)`, num(q.service_level_pct), bands.sl),
-        figure("abandon", `${CC.t("abandon_rate")} (%)`, num(q.abandon_rate_pct), bands.abandon),
-        figure("answered", unit("answered_today", "unit_calls"), q.answered, ""),
+        figure("sl", `${CC.t("service_level")} (%)`, num(q.service_level_pct), bands.sl, {}, defined("service_level_pct")),
+        figure("three-ring", `${CC.t("three_ring")} (%)`, num(q.three_ring_pct), bands.ring, {}, defined("three_ring_pct")),
+        figure("abandon", `${CC.t("abandon_rate")} (%)`, num(q.abandon_rate_pct), bands.abandon, {}, shortAbandons),
+        figure("answered", unit("answered_today", "unit_calls"), q.answered, "", {}, defined("answered")),
         figure("free", unit("agents_free", "unit_agents"), q.agents_available, ""),
         figure("virtual", unit("virtual_waiting", "unit_people"), q.virtual_waiters ?? 0, ""))),
     ratingSplit(q.queue));
@@ -78,7 +88,8 @@ function agentRow(a) {
     el("td", { class: "paused-today", "data-agent": a.interface }, pausedText(a, now) || "–"),
     el("td", { class: "num calls", "data-label": CC.t("calls_today") }, a.calls),
     el("td", { class: "num violations", "data-label": CC.t("violations_today") }, a.violations),
-    el("td", { class: "num points", "data-label": CC.t("points") }, a.points));
+    el("td", { class: "num points", "data-label": CC.t("points") }, a.points),
+    typeof spyCell === "function" ? spyCell(a) : null);  // spy.js: listen / whisper / barge
 }
 
 function renderQueues() {
@@ -210,6 +221,7 @@ function applySnapshot(s) {
   state.series = s.series; state.thresholds = s.thresholds; state.dayStart = s.day_start;
   state.bands = s.bands || {}; state.names = s.queue_names || {}; state.chartHours = s.chart_hours || 8;
   state.sound = s.alert_sound !== false;
+  state.definitions = s.definitions || {};
   if (s.alerts) state.alerts = new Map(s.alerts.map((a) => [a.id, a]));
   ratings.clear(); (s.ratings || []).forEach((r) => ratings.set(r.queue, r));
   renderQueues(); renderAgents(); chart(); renderSurge(s.surge); renderAlerts();
