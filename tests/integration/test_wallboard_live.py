@@ -108,7 +108,7 @@ chart_hours = 4
             await expect(board.locator("#queue-support h3")).to_have_text("客服热线")
             await expect(board.locator("#queue-complaints h3")).to_have_text("投诉专席")
             labels = await board.locator("#queue-complaints .label").all_inner_texts()
-            assert len(labels) == 7 and all("(" in t and ")" in t for t in labels), labels
+            assert len(labels) == 8 and all("(" in t and ")" in t for t in labels), labels
             complaints = board.locator("#queue-complaints")
             await expect(complaints.locator(".waiting-box")).to_have_attribute("data-band", "red")
             await expect(complaints.locator(".fig.longest")).to_have_attribute(
@@ -116,6 +116,21 @@ chart_hours = 4
             await expect(complaints).to_have_class("tile red")
             await expect(board.locator("#queue-support .waiting-box")).to_have_attribute(
                 "data-band", "green")
+            # Today's figures on the reports' definitions, each explained on hover; alice
+            # answered within three rings: the three-ring figure is 100 % and green.
+            support = board.locator("#queue-support")
+            await expect(support.locator(".fig.three-ring .value")).to_have_text("100")
+            await expect(support.locator(".fig.three-ring")).to_have_attribute("data-band",
+                                                                              "green")
+            await expect(support.locator(".fig.three-ring")).to_have_attribute(
+                "title", re.compile("三声"))
+            await expect(support.locator(".fig.sl")).to_have_attribute("title", re.compile("秒内"))
+            await expect(support.locator(".fig.abandon")).to_have_attribute(
+                "title", re.compile("短时放弃 0"))
+            # Listen / whisper / barge on the agent on a call, nobody else.
+            alice = board.locator(f"tr[data-interface='{ALICE.interface}']")
+            await expect(alice.locator("td.spy button")).to_have_count(3)
+            await expect(board.locator("#agents td.spy button")).to_have_count(3)
             # Agents by state (on a call, ringing, ..., paused), with queues and pauses.
             states = await board.locator("#agents tbody tr").evaluate_all(
                 "rows => rows.map(r => r.dataset.state)")
@@ -138,10 +153,12 @@ chart_hours = 4
               parseFloat(getComputedStyle(document.body).fontSize)]""")
             print(f"TV 1920x1080: waiting number {big:.0f} px, body text {body:.0f} px")
             assert big >= 3 * body, (big, body)
+            await expect(alice.locator("td.spy")).to_be_hidden()  # no buttons on the TV
             await board.goto("/wallboard")
             await board.wait_for_selector("#live.on", state="attached")
             await _layout(board, 1440, 900, "wallboard-desk")
             await _layout(board, 390, 844, "wallboard-phone")
+            await expect(alice.locator("button.spy-whisper")).to_be_visible()
             nav_h = await board.evaluate("document.getElementById('nav').offsetHeight")
             assert nav_h < 120, f"the nav is {nav_h} px high at phone width"
             await board.set_viewport_size({"width": 1440, "height": 900})

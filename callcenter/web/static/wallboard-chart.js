@@ -28,7 +28,8 @@ function renderChart(series, th, hours, now) {
     parts.push(node("text", { class: "y-tick", x: left - 6, y: y(v) + 4, "text-anchor": "end" }, v));
   }
   parts.push(node("line", { class: "axis", x1: left, x2: left, y1: top, y2: H - bottom }));
-  parts.push(node("text", { class: "y-unit", x: left - 6, y: top - 0.6 * em, "text-anchor": "end" }, `(${CC.t("unit_people")})`));
+  // From the left edge: "(callers)" is wider than the tick labels' margin.
+  parts.push(node("text", { class: "y-unit", x: 2, y: top - 0.6 * em, "text-anchor": "start" }, `(${CC.t("unit_people")})`));
   const step = hours > 12 ? 3 : hours > 6 ? 2 : 1;
   for (let t = t0; t <= t1; t += step * 3600) {
     const hour = new Date(t * 1000).toLocaleString("en-GB", { hour: "2-digit", hour12: false, timeZone: CC.me?.timezone });
