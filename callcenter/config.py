@@ -43,10 +43,13 @@ def setting(default: Any = dataclasses.MISSING, *checks: Check,
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Every loaded section, by its class: `config.get(WebSettings)`."""
+    """Every loaded section, by its class: `config.get(WebSettings)`.  A section that
+    may be a list (`[[ami]]`, see `LIST_KEY`) gives its first entry to `get` and every
+    entry to `every`."""
 
     source: str
     sections: Mapping[type, Any]
+    lists: Mapping[type, tuple[Any, ...]] = dataclasses.field(default_factory=dict)
 
     def get(self, kind: type[S]) -> S:
         found = self.sections.get(kind)
@@ -54,6 +57,11 @@ class Config:
             raise ConfigError(_name(kind), "section not loaded")
         value: S = found
         return value
+
+    def every(self, kind: type[S]) -> tuple[S, ...]:
+        """Every entry of a list section (one for a plain table or no table at all)."""
+        found: tuple[S, ...] = self.lists.get(kind) or (self.get(kind),)
+        return found
 
 
 def load(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None,
@@ -80,19 +88,59 @@ def load(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] 
     for name, table in raw.items():
         if name not in kinds:
             raise ConfigError(name, f"unknown section (known: {', '.join(kinds)})")
-        if not isinstance(table, dict):
+        if isinstance(table, list) and getattr(kinds[name], "LIST_KEY", None):
+            if not table or not all(isinstance(t, dict) for t in table):
+                raise ConfigError(name, f"[[{name}]] must be one or more tables")
+        elif not isinstance(table, dict):
             raise ConfigError(name, "must be a table")
-    values: dict[str, dict[str, Any]] = {name: dict(raw.get(name, {})) for name in kinds}
+    # Each section as a list of tables (one for a plain table), each entry named.
+    values: dict[str, list[dict[str, Any]]] = {
+        name: [dict(t) for t in raw[name]] if isinstance(raw.get(name), list)
+        else [dict(raw.get(name, {}))] for name in kinds}
+    for name, entries in values.items():
+        _entry_names(name, kinds[name], entries)
     credentials = env.get("CREDENTIALS_DIRECTORY")
     if credentials:
-        for (section, key), text in _credentials(Path(credentials), kinds).items():
-            values[section][key] = _from_env(f"credential {section}.{key}", text,
-                                             _types(kinds[section])[key])
-    for var, text in env.items():
-        if var.startswith(ENV_PREFIX):
-            section, key = _env_key(var, kinds)
-            values[section][key] = _from_env(var, text, _types(kinds[section])[key])
-    return Config(source, {kind: _build(kind, values[name]) for name, kind in kinds.items()})
+        for (section, entry, key), text in _credentials(Path(credentials), kinds).items():
+            for table in _entries(values[section], kinds[section], entry, f"credential {section}"):
+                table[key] = _from_env(f"credential {section}.{key}", text,
+                                       _types(kinds[section])[key])
+    # Every entry's overrides first, then one entry's (CALLCENTER__AMI__PBX2__PORT wins).
+    overrides = [(var, text, *_env_key(var, kinds)) for var, text in env.items()
+                 if var.startswith(ENV_PREFIX)]
+    for var, text, section, entry, key in sorted(overrides, key=lambda o: o[3] is not None):
+        for table in _entries(values[section], kinds[section], entry, var):
+            table[key] = _from_env(var, text, _types(kinds[section])[key])
+    built: dict[type, tuple[Any, ...]] = {
+        kind: tuple(_build(kind, t) for t in values[name]) for name, kind in kinds.items()}
+    return Config(source, {kind: entries[0] for kind, entries in built.items()},
+                  {kind: entries for kind, entries in built.items() if len(entries) > 1
+                   or isinstance(raw.get(_name(kind)), list)})
+
+
+def _entry_names(section: str, kind: type, entries: list[dict[str, Any]]) -> None:
+    """A list section's entries are told apart by their `LIST_KEY` (unique)."""
+    key = getattr(kind, "LIST_KEY", None)
+    if key is None or len(entries) < 2:
+        return
+    names = [str(t.get(key, "")) for t in entries]
+    if "" in names:
+        raise ConfigError(f"{section}.{key}", f"every [[{section}]] needs its own {key}")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{section}.{key}", f"[[{section}]] {key}s must be unique: {names}")
+
+
+def _entries(entries: list[dict[str, Any]], kind: type, entry: str | None,
+             where: str) -> list[dict[str, Any]]:
+    """The entries an override names: all of them, or the one whose LIST_KEY is `entry`."""
+    if entry is None:
+        return entries
+    key = getattr(kind, "LIST_KEY", "")
+    default = getattr(kind, "LIST_DEFAULT", "")
+    found = [t for t in entries if str(t.get(key, default)).lower() == entry]
+    if not found:
+        raise ConfigError(where, f"names no [[{_name(kind)}]] with {key} {entry!r}")
+    return found
 
 
 def _name(kind: type) -> str:
@@ -106,15 +154,21 @@ def _types(kind: type) -> dict[str, Any]:
     return typing.get_type_hints(kind)
 
 
-def _env_key(var: str, kinds: Mapping[str, type]) -> tuple[str, str]:
+def _env_key(var: str, kinds: Mapping[str, type]) -> tuple[str, str | None, str]:
+    """CALLCENTER__<SECTION>__<KEY>, or CALLCENTER__<SECTION>__<ENTRY>__<KEY> for one
+    entry of a list section (CALLCENTER__AMI__PBX2__SECRET)."""
     parts = var[len(ENV_PREFIX):].lower().split("__")
+    entry = parts.pop(1) if len(parts) == 3 and parts[0] in kinds and getattr(
+        kinds[parts[0]], "LIST_KEY", None) else None
     if len(parts) != 2 or parts[0] not in kinds or parts[1] not in _fields(kinds[parts[0]]):
         raise ConfigError(var, "does not name a setting (CALLCENTER__<SECTION>__<KEY>)")
-    return parts[0], parts[1]
+    return parts[0], entry, parts[1]
 
 
-def _credentials(directory: Path, kinds: Mapping[str, type]) -> dict[tuple[str, str], str]:
-    found: dict[tuple[str, str], str] = {}
+def _credentials(directory: Path, kinds: Mapping[str, type]
+                 ) -> dict[tuple[str, str | None, str], str]:
+    """`<section>.<key>`, or `<section>.<entry>.<key>` for one entry of a list section."""
+    found: dict[tuple[str, str | None, str], str] = {}
     try:
         files = sorted(directory.iterdir())
     except OSError as exc:
@@ -123,6 +177,10 @@ def _credentials(directory: Path, kinds: Mapping[str, type]) -> dict[tuple[str, 
         section, dot, key = file.name.partition(".")
         if not dot or section not in kinds:
             continue
+        entry: str | None = None
+        if "." in key and getattr(kinds[section], "LIST_KEY", None):
+            entry, _, key = key.partition(".")
+            entry = entry.lower()
         if key not in _fields(kinds[section]):
             raise ConfigError(f"credential {file.name}", "does not name a setting "
                               "(<section>.<key>, e.g. ami.secret)")
@@ -130,7 +188,7 @@ def _credentials(directory: Path, kinds: Mapping[str, type]) -> dict[tuple[str, 
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeError) as exc:
             raise ConfigError(f"credential {file.name}", f"cannot be read: {exc}") from None
-        found[section, key] = text.rstrip("\r\n")  # a file's last newline is no part of it
+        found[section, entry, key] = text.rstrip("\r\n")  # a file's last newline is no part of it
     return found
 
 

@@ -12,11 +12,10 @@ from collections.abc import Mapping, Sequence
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from callcenter.ami.settings import AmiSettings
 from callcenter.config import Config
 from callcenter.core.build import SystemClock, build_core, connect, store_writer
 from callcenter.core.bus import Bus
-from callcenter.core.feature import Contribution, Feature, Job
+from callcenter.core.feature import AmiHandler, Contribution, Feature, Job
 from callcenter.core.health import Health
 from callcenter.core.settings import DatabaseSettings
 from callcenter.domain.clock import Clock
@@ -38,13 +37,20 @@ class Daemon:
         clock = clock or SystemClock()
         health = Health(clock, Bus("health"))
         self.writer = store_writer(config, health, self._set_aside)
-        self.core = build_core(config, clock, health, self.writer, on_message=self.on_message,
-                               on_connected=self.on_connected, wants=self.wants)
+        self.core = build_core(config, clock, health, self.writer, self)
         self.core.outcomes.subscribe(self.writer.submit)  # stored first, then the rest
         for collector in writer_collectors(self.writer):
             self.core.metrics.register(collector)
         self.parts = [self._wire(f) for f in features]
-        self.handlers = [h for p in self.parts for h in p.ami_handlers]
+        # Per server: its own handlers (one inbound stream each, in feature order) and the
+        # shared ones, which hear every server's messages (their reconnect work is the
+        # first server's: they act through core.ami).
+        self.first = next(iter(self.core.servers))
+        self.handlers: dict[str, list[AmiHandler]] = {
+            name: [h for p in self.parts for h in (
+                [*p.server_handlers.get(name, ()), *p.ami_handlers])]
+            for name in self.core.servers}
+        self._shared = {id(h) for p in self.parts for h in p.ami_handlers}
         self._stop = asyncio.Event()
 
     def _wire(self, feature: Feature) -> Contribution:
@@ -53,19 +59,24 @@ class Daemon:
         connect(self.core, part)
         return part
 
-    # -- the AMI stream, shared out (synchronous, never raises) ------------------------
-    def wants(self, name: str, uniqueid: str) -> bool:
-        return any(h.wants(name, uniqueid) for h in self.handlers)
+    # -- each server's AMI stream, shared out (synchronous, never raises) --------------
+    def server_wants(self, server: str, name: str, uniqueid: str) -> bool:
+        return any(h.wants(name, uniqueid) for h in self.handlers[server])
 
-    def on_message(self, raw: Mapping[str, str]) -> None:
+    def server_message(self, server: str, raw: Mapping[str, str]) -> None:
         name, uniqueid = raw.get("Event", ""), raw.get("Uniqueid", "")
-        for handler in self.handlers:
+        for handler in self.handlers[server]:
             if handler.wants(name, uniqueid):
                 handler.on_message(raw)
 
-    async def on_connected(self) -> None:
-        for handler in self.handlers:
-            await handler.on_connected()
+    async def server_connected(self, server: str) -> None:
+        for handler in self.handlers[server]:
+            if server == self.first or id(handler) not in self._shared:
+                await handler.on_connected()
+
+    def on_message(self, raw: Mapping[str, str]) -> None:
+        """A message from the first server (tests feed the stream through here)."""
+        self.server_message(self.first, raw)
 
     def _set_aside(self, notes: list[SetAsideNote]) -> None:
         """From the writer's thread to the loop, where the buses live."""
@@ -98,8 +109,9 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self.stop)
         self.writer.start()
-        ami = self.core.config.get(AmiSettings)
-        log.info("daemon.started", config=self.core.config.source, ami=f"{ami.host}:{ami.port}",
+        log.info("daemon.started", config=self.core.config.source,
+                 ami=[f"{s.name}={s.settings.host}:{s.settings.port}"
+                      for s in self.core.servers.values()],
                  ring_budget_s=self.core.tracker.rules.ring_budget_s)
         for part in self.parts:
             for start in part.on_start:
@@ -108,8 +120,10 @@ class Daemon:
         for job in (j for p in self.parts for j in p.jobs):
             self._schedule(scheduler, job)
         scheduler.start()
-        link = asyncio.create_task(self.core.ami.run(), name="ami")
-        tasks = [link]
+        # One link per server, each reconnecting on its own: none waits for another.
+        links = [asyncio.create_task(s.ami.run(), name=f"ami:{s.name}")
+                 for s in self.core.servers.values()]
+        tasks = list(links)
         tasks += [asyncio.create_task(t(), name=getattr(t, "__qualname__", "task"))
                   for p in self.parts for t in p.tasks]
         stopping = asyncio.create_task(self._stop.wait(), name="stop")
@@ -124,9 +138,10 @@ class Daemon:
                 for stop in part.on_stop:
                     await stop()
             await self.core.tasks.drain()
-            self.core.ami.stop()
+            for server in self.core.servers.values():
+                server.ami.stop()
             for task in [*tasks, stopping]:
-                if task is not link:  # the link ends by itself once stopped
+                if task not in links:  # a link ends by itself once stopped
                     task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task

@@ -27,6 +27,7 @@ class FakeAmi:
     _writers: list[asyncio.StreamWriter] = field(default_factory=list)
     _server: asyncio.Server | None = None
     port: int = 0
+    systemname: str = ""  # asterisk.conf's, as CoreSettings reports it
 
     async def start(self, port: int = 0) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", port)
@@ -108,6 +109,9 @@ class FakeAmi:
             writer.write(encode({"Event": "OriginateResponse", "ActionID": aid,
                                  "Response": "Success", "Reason": "4",
                                  "Channel": action.get("Channel", "")}))
+        elif name == "CoreSettings":
+            writer.write(encode({"Response": "Success", "ActionID": aid,
+                                 "AsteriskVersion": "22.0.0", "SystemName": self.systemname}))
         else:
             writer.write(encode({"Response": "Success", "ActionID": aid}))
         await writer.drain()

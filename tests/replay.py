@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callcenter.ami.translate import live_channels, translate, translate_callback
+from callcenter.ami.translate import (
+    live_channels,
+    member_of_channel,
+    translate,
+    translate_callback,
+)
 from callcenter.domain import attempts as at
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import ManualClock
@@ -96,11 +101,14 @@ class CallbackRun:
     machine: at.Attempts
     decisions: list[at.Decision] = field(default_factory=list)
     under_way: dict[str, at.Pending] = field(default_factory=dict)  # the store's `dialing`
+    asked: list[at.AttemptRef] = field(default_factory=list)  # AskAgent: Getvar sent
 
     def take(self, decisions: list[at.Decision]) -> None:
         for d in decisions:
             self.decisions.append(d)
-            if isinstance(d, at.MarkAnswered):
+            if isinstance(d, at.AskAgent):
+                self.asked.append(d.ref)
+            elif isinstance(d, at.MarkAnswered):
                 self.under_way[d.ref.uniqueid] = at.Pending(d.ref, answered=True)
             elif isinstance(d, at.FINAL):
                 self.under_way.pop(d.ref.uniqueid, None)
@@ -124,6 +132,7 @@ def run_callbacks(fixture: dict[str, Any], *, skip: int = 0, restart: bool = Fal
     run = CallbackRun(clock, at.Attempts(clock))
     link = fixture.get("link")
     listing_id = link["reconcile"]["ActionID"] if link else None
+    member_id = link["member"]["ActionID"] if link and "member" in link else None
     listing = [r["event"] for r in fixture["events"] if r["event"].get("ActionID") == listing_id]
     timeline: list[tuple[float, int, Any]] = [(t, 0, ref) for t, ref in originated(fixture)]
     if link:
@@ -144,6 +153,10 @@ def run_callbacks(fixture: dict[str, Any], *, skip: int = 0, restart: bool = Fal
         elif item.get("ActionID") == listing_id and listing_id is not None:
             if item.get("Event") == "CoreShowChannelsComplete":
                 run.take(run.machine.reconcile(list(run.under_way.values()), live_channels(listing)))
+        elif item.get("ActionID") == member_id and member_id is not None:
+            for ref in run.asked:  # the reply to the Getvar the dialer sends when asked
+                if (member := member_of_channel(ref.uniqueid, item)) is not None:
+                    run.take(run.machine.handle(member))
         elif item.get("Uniqueid", "") in run.machine.watched:
             event = translate_callback(item)
             if event is not None:
@@ -168,6 +181,8 @@ def describe_decision(d: at.Decision) -> str:
             return "vanished: review"
         case at.FollowedAgain():
             return f"followed again (answered={d.answered})"
+        case at.AskAgent():
+            return "asks the channel for its agent"
 
 
 def decision_lines(decisions: list[at.Decision]) -> list[str]:

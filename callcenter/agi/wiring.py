@@ -1,7 +1,8 @@
 """The FastAGI server as a long-running task, with its scripts: `/after_hours` (the
 hotline's hours from the center's working calendar, the standing after-hours
-campaign), `/survey` (the caller's rating on the call's ticket), and keep your place
-(`/announce`, `/keep_place`, `/keep_place_dial`, `/keep_place_ended`: keep_place.py)."""
+campaign), `/survey` (the caller's rating on the call's ticket), keep your place
+(`/announce`, `/keep_place`, `/keep_place_dial`, `/keep_place_ended`: keep_place.py),
+and the agents' phone feature codes (`/agent_queues`, `/pause_reason`: agent_scripts.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 from typing import Any
 
 from callcenter.agi import service
+from callcenter.agi.agent_scripts import AgentQueues, PauseReason
 from callcenter.agi.keep_place import LoopBridge, Requests, placeholder_fields
 from callcenter.agi.keep_place_scripts import Announce, KeepPlace, KeepPlaceDial, KeepPlaceEnded
 from callcenter.agi.scripts import AfterHours, Survey
@@ -25,6 +27,7 @@ from callcenter.core.core import Core
 from callcenter.core.feature import Contribution, Job
 from callcenter.core.metrics import Live, counter, gauge, one
 from callcenter.core.settings import CenterSettings
+from callcenter.desk.settings import DeskSettings
 from callcenter.domain import keep_place as kp
 from callcenter.domain.calendar import deadline_for
 from callcenter.domain.hotline import Promise
@@ -35,6 +38,7 @@ from callcenter.recordings.settings import RecordingsSettings
 from callcenter.tickets import service as tickets
 from callcenter.tickets.service import CallerRating
 from callcenter.tickets.settings import TicketSettings
+from callcenter.users import service as users
 
 STORE_WAIT_S = 2.0  # the ticket of a call just ended may still be on its way to the database
 
@@ -53,6 +57,7 @@ def scripts(core: Core, bridge: LoopBridge) -> tuple[dict[str, Script], Requests
     rules = core.config.get(TicketSettings).rules
     recordings = core.config.get(RecordingsSettings)
     phones = core.config.get(CenterSettings).phones
+    desk = core.config.get(DeskSettings)
     campaign: list[int] = []
     first_use = threading.Lock()  # sessions run in threads: one campaign, made once
 
@@ -106,6 +111,8 @@ def scripts(core: Core, bridge: LoopBridge) -> tuple[dict[str, Script], Requests
                                             recording=recordings.asterisk_name),
         handle_times=kp.HandleTimes(keep.handle_window, keep.default_handle_s,
                                     core.config.get(RulesSettings).wrapup_s),
+        # the first server's tracker: keep-your-place originates its placeholders there
+        # (core.ami), so that is where they wait and are expected
         live=core.tracker)
     ended = KeepPlaceEnded(requests)
     return {
@@ -118,6 +125,8 @@ def scripts(core: Core, bridge: LoopBridge) -> tuple[dict[str, Script], Requests
                                          phones=phones),
         "keep_place_ended": ended,
         "keep_place_missed": ended,  # its former name (run only when not reached)
+        "agent_queues": AgentQueues(desk, lambda member: users.agent_of(core.engine, member)),
+        "pause_reason": PauseReason(desk),
     }, requests
 
 

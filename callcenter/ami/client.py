@@ -235,7 +235,7 @@ class AmiClient:
                 await self._sleep(self.settings.backoff_max_s)
                 continue
             except (OSError, TimeoutError, AmiTimeout, AmiConnectionLost) as exc:
-                log.warning("ami.connect_failed", host=self.settings.host,
+                log.warning("ami.connect_failed", server=self.settings.name, host=self.settings.host,
                             port=self.settings.port, error=str(exc) or type(exc).__name__,
                             retry_in_s=backoff)
                 self._on_state(False, "cannot connect")
@@ -245,7 +245,8 @@ class AmiClient:
                 continue
             backoff = self.settings.backoff_initial_s
             self.connections += 1
-            log.info("ami.connected", host=self.settings.host, port=self.settings.port)
+            log.info("ami.connected", server=self.settings.name, host=self.settings.host,
+                     port=self.settings.port)
             self._on_state(True, "connected")
             try:
                 if self._on_connected is not None:
@@ -259,7 +260,7 @@ class AmiClient:
                 self._drop_transport()
                 self._fail_in_flight()
             if not self._stopping:
-                log.warning("ami.disconnected", retry_in_s=backoff)
+                log.warning("ami.disconnected", server=self.settings.name, retry_in_s=backoff)
                 self._on_state(False, "disconnected")
                 await self._sleep(backoff)
 

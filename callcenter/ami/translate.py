@@ -257,6 +257,21 @@ def live_channels(messages: Iterable[RawMessage]) -> tuple[ev.LiveChannel, ...]:
                  if msg.get("Event", "").lower() == "coreshowchannel")
 
 
+MEMBER_VARIABLE = "MEMBERINTERFACE"  # set on the caller's channel by app_queue
+
+
+def member_of_channel(uniqueid: str, reply: RawMessage) -> ev.MemberOfChannel | None:
+    """Getvar MEMBERINTERFACE's reply for a followed channel: the queue member it was
+    connected to, or None while none is (the variable is still empty)."""
+    value = reply.get("Value", "")
+    if reply.get("Response") != "Success" or reply.get("Variable") != MEMBER_VARIABLE:
+        raise MalformedEvent(f"Getvar {MEMBER_VARIABLE}: not its successful reply")
+    if len(value) > _LIMITS["Interface"] or has_controls(value):
+        raise MalformedEvent(f"Getvar {MEMBER_VARIABLE}: not a plain value of at most "
+                             f"{_LIMITS['Interface']} characters")
+    return ev.MemberOfChannel(uniqueid, value) if value else None
+
+
 def snapshot(messages: list[RawMessage], phones: PhoneRules = STANDARD_PHONES) -> ev.QueueSnapshot:
     """QueueStatus's event list (QueueParams, QueueMember, QueueEntry) as one snapshot.
 

@@ -25,7 +25,13 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from callcenter.ami.client import AmiClient, flatten
 from callcenter.ami.grammar import check_originate, is_recording_path
-from callcenter.ami.translate import STANDARD_PHONES, live_channels, translate_callback
+from callcenter.ami.translate import (
+    MEMBER_VARIABLE,
+    STANDARD_PHONES,
+    live_channels,
+    member_of_channel,
+    translate_callback,
+)
 from callcenter.callbacks import service
 from callcenter.callbacks.settings import CallbackSettings, in_peak
 from callcenter.core.leader import LeaderGate
@@ -144,7 +150,8 @@ class Dialer:
 
     def _carry_out(self, decisions: list[at.Decision]) -> None:
         for decision in decisions:
-            self._spawn(self._apply(decision))
+            self._spawn(self._ask_agent(decision.ref) if isinstance(decision, at.AskAgent)
+                        else self._apply(decision))
         self._arm_timer()
 
     def _arm_timer(self) -> None:
@@ -339,6 +346,22 @@ class Dialer:
             response = ev.OriginateResponded(ref.action_id, ref.uniqueid, at.REASON_FAILED, "")
         self.on_event(response)
 
+    async def _ask_agent(self, ref: at.AttemptRef) -> None:
+        """Which member took a call answered while we were away: the channel says
+        (we named it: its ChannelId is its Uniqueid, which Getvar accepts)."""
+        try:
+            reply = await self.ami.action({"Action": "Getvar", "Channel": ref.uniqueid,
+                                           "Variable": MEMBER_VARIABLE})
+            event = member_of_channel(ref.uniqueid, flatten(reply))
+        except MalformedEvent as exc:
+            _bound(ref).warning("ami.malformed_event", error_id=exc.error_id, detail=str(exc))
+            return
+        except AmiError as exc:  # gone meanwhile (its Hangup decides), or the link
+            _bound(ref).warning("callback.agent_unknown", error=str(exc))
+            return
+        if event is not None:
+            self.on_event(event)
+
     # -- carrying decisions out ----------------------------------------------------
     async def _apply(self, d: at.Decision) -> None:
         bound = _bound(d.ref)
@@ -411,10 +434,15 @@ class Dialer:
             return
         pending = await asyncio.to_thread(self._pending_attempts)
         if pending:
+            # Followed from before the listing: an event between the listing and the
+            # reconciliation (a Hangup, an AgentConnect) is never lost.
+            self.attempts.resume(pending)
             reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
             # A malformed entry raises (an AmiError): the session is retried, rather than
             # an attempt whose entry we could not read being taken for vanished.
             live = live_channels([flatten(msg) for msg in reply])
+            # Those that ended meanwhile were decided by their own events.
+            pending = [p for p in pending if p.ref.uniqueid in self.watched]
             self._carry_out(self.attempts.reconcile(pending, live))
         if self.leader.is_leader():
             self.ready = True
@@ -423,11 +451,13 @@ class Dialer:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(m.Attempt.id, m.Attempt.campaign_id, m.Attempt.channel_id,
-                       m.Attempt.action_id, m.Attempt.phone, m.Attempt.status, m.Campaign.mode)
+                       m.Attempt.action_id, m.Attempt.phone, m.Attempt.status,
+                       m.Attempt.agent_interface, m.Campaign.mode)
                 .join(m.Campaign, m.Campaign.id == m.Attempt.campaign_id)
                 .where(m.Attempt.status.in_(LIVE))).all()
         return [at.Pending(at.AttemptRef(r.id, r.campaign_id, r.channel_id, r.action_id, r.phone,
-                                         at.Mode(r.mode)), answered=r.status == "answered")
+                                         at.Mode(r.mode)), answered=r.status == "answered",
+                           agent=r.agent_interface)
                 for r in rows]
 
 

@@ -155,7 +155,7 @@ def routes(core: Core, settings: CallbackSettings, limits: ImportLimits,
     async def attempt_result(attempt_id: RowId, body: AttemptResult,
                              session: SignedIn) -> dict[str, Any]:
         if not session.user.is_supervisor:
-            call = core.tracker.current_call(session.user.member_interface or "")
+            call = core.live.current_call(session.user.member_interface or "")
             mine = (None if call is None else
                     await asyncio.to_thread(service.latest_attempt, core.engine,
                                             normalise(call.caller_number)))

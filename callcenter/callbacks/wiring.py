@@ -116,7 +116,7 @@ def wire(core: Core) -> Contribution:
     settings = callback_settings(core.config.get(CallbacksSection), core.tz)
     hold = SurgeHold()
     dialer = Dialer(core.engine, core.ami, settings=settings, clock=core.clock, center_tz=core.tz,
-                    free_agents=core.tracker.agents_available,
+                    free_agents=core.live.agents_available,
                     paused_by_surge=lambda: hold.paused,
                     phones=core.config.get(CenterSettings).phones, leader=core.leader,
                     recording=core.config.get(RecordingsSettings).asterisk_name)

@@ -4,19 +4,19 @@ it: what the composition root does before it runs anything."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable
 
-from callcenter.ami.client import AmiClient
 from callcenter.ami.settings import AmiSettings
 from callcenter.config import Config
 from callcenter.core.bus import Bus
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
 from callcenter.core.health import Health
+from callcenter.core.servers import Dispatch, build_servers
 from callcenter.core.settings import CenterSettings, DatabaseSettings, LogSettings
 from callcenter.core.tasks import TaskOwner
 from callcenter.domain.clock import Clock
-from callcenter.domain.tracker import Tracker
+from callcenter.domain.live_many import ManyServers
 from callcenter.inbound.settings import RulesSettings, StorageSettings, ring_rules
 from callcenter.store.db import engine_for, require_current
 from callcenter.store.writer import SetAsideNote, StoreWriter
@@ -41,18 +41,19 @@ def store_writer(config: Config, health: Health,
         drain_timeout_s=database.drain_timeout_s, probe_interval_s=database.probe_interval_s)
 
 
-def build_core(config: Config, clock: Clock, health: Health, writer: StoreWriter, *,
-               on_message: Callable[[Mapping[str, str]], None],
-               on_connected: Callable[[], Awaitable[None]],
-               wants: Callable[[str, str], bool]) -> Core:
+def build_core(config: Config, clock: Clock, health: Health, writer: StoreWriter,
+               dispatch: Dispatch) -> Core:
     url = config.get(DatabaseSettings).url
     engine = engine_for(url)
     require_current(engine, url)
+    rules = ring_rules(config.get(RulesSettings), config.get(StorageSettings))
+    servers = build_servers(config.every(AmiSettings), rules, clock, health, dispatch)
+    first = next(iter(servers.values()))
     return Core(
         config=config, engine=engine, clock=clock, tz=config.get(CenterSettings).tz,
-        ami=AmiClient(config.get(AmiSettings), on_message=on_message, on_connected=on_connected,
-                      wants=wants, on_state=lambda up, detail: health.report("ami", up, detail)),
-        tracker=Tracker(ring_rules(config.get(RulesSettings), config.get(StorageSettings)), clock),
+        ami=first.ami, tracker=first.tracker, servers=servers,
+        live=ManyServers([s.tracker for s in servers.values()]) if len(servers) > 1
+        else first.tracker,
         outcomes=Bus("outcomes"), alerts=Bus("alerts"), surge=Bus("surge"),
         set_aside=Bus("set_aside"), health=health, tasks=TaskOwner(),
         flush_store=writer.flush, app=create_app(), ratings=Bus("ratings"))

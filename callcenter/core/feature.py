@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from callcenter.core.health import Condition
@@ -65,7 +65,11 @@ class Contribution:
     rating_listeners: Sequence[Callable[[Sequence[RatingChanged]], None]] = ()
     # Leadership begun or ended (standby mode only: alone, a daemon always leads).
     leader_listeners: Sequence[Callable[[Sequence[LeaderChange]], None]] = ()
+    # Handlers of every server's messages (their on_connected: the first server's).
     ami_handlers: Sequence[AmiHandler] = ()
+    # Handlers of one Asterisk server each, by its name (e.g. an inbound stream into
+    # that server's own tracker): they hear that server's messages and reconnects only.
+    server_handlers: Mapping[str, Sequence[AmiHandler]] = field(default_factory=dict)
     jobs: Sequence[Job] = ()
     routers: Sequence[APIRouter] = ()
     # Prometheus collectors (callcenter.core.metrics.Live), read at scrape time.

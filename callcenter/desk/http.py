@@ -90,7 +90,7 @@ def routes(core: Core, settings: DeskSettings) -> APIRouter:
         return {"pause_reasons": list(settings.pause_reasons), "queues": list(settings.queues),
                 "scripts": [{"title": t, "text": text.replace("{name}", name)}
                             for t, text in settings.scripts.items()],
-                "memberships": memberships_view(core.tracker, interface) if interface else []}
+                "memberships": memberships_view(core.live, interface) if interface else []}
 
     @router.post("/pause", status_code=202, summary="Pause in every queue, with a reason",
                  responses={403: {"description": "no interface on this user"},
@@ -100,7 +100,7 @@ def routes(core: Core, settings: DeskSettings) -> APIRouter:
         interface = own_interface(session)
         if body.reason not in settings.pause_reasons:
             raise InvalidInput(f"reason must be one of {', '.join(settings.pause_reasons)}")
-        await send_member_action(core.ami.action, {
+        await send_member_action(core.ami_of(interface).action, {
             "Action": "QueuePause", "Interface": interface, "Paused": "true",
             "Reason": body.reason}, user=session.user.username)
         return {"sent": "QueuePause"}
@@ -108,7 +108,7 @@ def routes(core: Core, settings: DeskSettings) -> APIRouter:
     @router.post("/unpause", status_code=202, summary="Back from a pause, in every queue")
     async def unpause(session: SignedIn, body: NoBody | None = None) -> dict[str, str]:
         interface = own_interface(session)
-        await send_member_action(core.ami.action, {
+        await send_member_action(core.ami_of(interface).action, {
             "Action": "QueuePause", "Interface": interface, "Paused": "false"},
             user=session.user.username)
         return {"sent": "QueuePause"}
@@ -122,12 +122,12 @@ def routes(core: Core, settings: DeskSettings) -> APIRouter:
     async def queue_login(queue: str, session: SignedIn,
                           body: NoBody | None = None) -> dict[str, str]:
         interface, name = own_interface(session), desk_queue(queue)
-        paused = [m for m in core.tracker.memberships_of(interface) if m.paused]
-        await send_member_action(core.ami.action, {
+        paused = [m for m in core.live.memberships_of(interface) if m.paused]
+        await send_member_action(core.ami_of(interface).action, {
             "Action": "QueueAdd", "Queue": name, "Interface": interface,
             "MemberName": member_name(session), "Paused": "false"}, user=session.user.username)
         if paused and paused[0].reason in settings.pause_reasons:  # joins as it is: paused
-            await send_member_action(core.ami.action, {
+            await send_member_action(core.ami_of(interface).action, {
                 "Action": "QueuePause", "Queue": name, "Interface": interface,
                 "Paused": "true", "Reason": paused[0].reason}, user=session.user.username)
         return {"sent": "QueueAdd"}
@@ -136,7 +136,7 @@ def routes(core: Core, settings: DeskSettings) -> APIRouter:
     async def queue_logout(queue: str, session: SignedIn,
                            body: NoBody | None = None) -> dict[str, str]:
         interface, name = own_interface(session), desk_queue(queue)
-        await send_member_action(core.ami.action, {
+        await send_member_action(core.ami_of(interface).action, {
             "Action": "QueueRemove", "Queue": name, "Interface": interface},
             user=session.user.username)
         return {"sent": "QueueRemove"}

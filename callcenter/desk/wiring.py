@@ -21,4 +21,4 @@ def wire(core: Core) -> Contribution:
             ctx.hub.to_agent(interface, event, data)
 
     return Contribution(routers=[http.routes(core, settings)],
-                        ami_handlers=[MembershipEcho(core.tracker, push)])
+                        ami_handlers=[MembershipEcho(core.live, push)])

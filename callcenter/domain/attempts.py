@@ -21,7 +21,12 @@ Precedence, as found by the live tests (tests/integration/test_callbacks_live.py
   its cause is the agent's, never used for the customer's outcome.
 * Answered and ended: the agent records the outcome and score, nothing is coded here.
 * Reconnect: a live channel is followed again (Up, or for agent-first bridged to the
-  customer, means answered); a vanished one goes to review.
+  customer, means answered); a vanished one goes to review.  A customer-first call
+  already bridged to an agent we never saw connect (the AgentConnect came while we
+  were away) has its agent asked of the channel (`AskAgent`, MEMBERINTERFACE).
+  The attempts the store has under way are followed (`resume`) before the live
+  channels are listed, so no event falls between the listing and the reconciliation;
+  a Hangup before the listing says whether the call was answered waits for it.
 
 The shell (callcenter/callbacks/dialer.py) carries out the decisions returned.
 """
@@ -106,6 +111,7 @@ class Pending:
 
     ref: AttemptRef
     answered: bool
+    agent: str | None = None  # the agent the store has for it, if any
 
 
 # -- decisions: what the shell carries out ---------------------------------------------
@@ -156,7 +162,16 @@ class FollowedAgain:
     answered: bool
 
 
-Decision = MarkAnswered | AgentTook | AwaitAgentOutcome | RecordNetworkOutcome | MarkVanished | FollowedAgain
+@dataclass(frozen=True, slots=True)
+class AskAgent:
+    """Alive on reconnect, talking to an agent whose AgentConnect we missed: the shell
+    asks the channel which member took it (its answer is a `MemberOfChannel`)."""
+
+    ref: AttemptRef
+
+
+Decision = (MarkAnswered | AgentTook | AwaitAgentOutcome | RecordNetworkOutcome | MarkVanished
+            | FollowedAgain | AskAgent)
 FINAL = (AwaitAgentOutcome, RecordNetworkOutcome, MarkVanished)
 
 
@@ -170,6 +185,7 @@ class _Attempt:
     reply_outstanding: bool = True
     reason: int | None = None  # from the Originate reply
     grace_until: float | None = None
+    unconfirmed: bool = False  # resumed from the store; the live channels not listed yet
 
     @property
     def agent_first(self) -> bool:
@@ -201,6 +217,15 @@ class Attempts:
         self.watched.clear()
         return dropped
 
+    def resume(self, pending: Iterable[Pending]) -> None:
+        """Before listing the live channels: attempts the store has under way (and this
+        machine does not) are followed from now, their events decided as they come."""
+        for p in pending:
+            if p.ref.uniqueid not in self.watched:
+                self.watched[p.ref.uniqueid] = _Attempt(
+                    p.ref, answered=p.answered, agent=p.agent, reply_outstanding=False,
+                    unconfirmed=True)
+
     def dialing(self, ref: AttemptRef) -> None:
         """Registered before Originate is sent: no event of the channel can come first."""
         self.watched[ref.uniqueid] = _Attempt(ref)
@@ -215,15 +240,8 @@ class Attempts:
                 if a is None or a.agent_first or event.state != CHANNEL_STATE_UP:
                     return []  # agent-first: Up is the agent answering, not the customer
                 return self._answered(a)
-            case ev.AgentConnected():
-                a = self.watched.get(event.uniqueid)
-                if a is None or a.agent_first:
-                    return []
-                decisions = self._answered(a)  # taken by an agent: answered, Newstate or not
-                if event.interface != a.agent:
-                    a.agent = event.interface
-                    decisions.append(AgentTook(a.ref, event.interface))
-                return decisions
+            case ev.AgentConnected() | ev.MemberOfChannel():
+                return self._taken(event.uniqueid, event.interface)
             case ev.DialEnded():
                 a = self.watched.get(event.uniqueid)
                 if a is None or not a.agent_first or not event.status or a.answered:
@@ -243,6 +261,16 @@ class Attempts:
         a.answered, a.grace_until = True, None  # a conversation ends with its Hangup only
         return [MarkAnswered(a.ref, self.clock.now())]
 
+    def _taken(self, uniqueid: str, interface: str) -> list[Decision]:
+        a = self.watched.get(uniqueid)
+        if a is None or a.agent_first or not interface:
+            return []
+        decisions = self._answered(a)  # taken by an agent: answered, Newstate or not
+        if interface != a.agent:
+            a.agent = interface
+            decisions.append(AgentTook(a.ref, interface))
+        return decisions
+
     def _hung_up(self, event: ev.ChannelHungUp) -> list[Decision]:
         a = self.watched.get(event.uniqueid)
         if a is None:
@@ -256,6 +284,8 @@ class Attempts:
             return []  # the Originate reply decides, with this cause
         if a.reason is not None and a.reason != REASON_ANSWERED:
             return self._final(a, a.reason, a.cause)  # the reply came first: cause is in
+        if a.unconfirmed:
+            return []  # answered while we were away, or not: the listing tells
         # No reply to go by (lost link, restart), or agent-first whose agent answered:
         # the agent's leg ended before the customer's Dial() reported anything.
         return self._unanswered_end(a)
@@ -316,12 +346,18 @@ class Attempts:
             if channel is not None:
                 if a is None:  # after a restart: the reply went with the old process
                     a = self.watched[p.ref.uniqueid] = _Attempt(
-                        p.ref, answered=p.answered, reply_outstanding=False)
+                        p.ref, answered=p.answered, agent=p.agent, reply_outstanding=False)
+                a.unconfirmed = False
                 # The agent's channel is Up once the agent answers: for agent-first only
                 # being bridged to the customer says the customer answered.
                 up = bool(channel.bridge_id) if a.agent_first else channel.state == CHANNEL_STATE_UP
                 decisions += self._answered(a) if up else []
+                if a.hung_up and not a.reply_outstanding:  # a Hangup held for the listing
+                    decisions += self._unanswered_end(a)  # (answered: the agent's outcome)
+                    continue
                 decisions.append(FollowedAgain(a.ref, a.answered))
+                if channel.bridge_id and a.agent is None and not a.agent_first:
+                    decisions.append(AskAgent(a.ref))  # an agent took it while we were away
             elif a is None or not (a.reply_outstanding or a.grace_until is not None):
                 self.watched.pop(p.ref.uniqueid, None)
                 decisions.append(MarkVanished(p.ref))

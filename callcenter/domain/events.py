@@ -173,6 +173,16 @@ class LiveChannel:
     linkedid: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class MemberOfChannel:
+    """The queue member a caller's channel was connected to, as its MEMBERINTERFACE
+    says (queues.conf setinterfacevar): asked on reconnect when the AgentConnect came
+    while the daemon was away."""
+
+    uniqueid: str
+    interface: str
+
+
 Event = (
     CallerJoined
     | CallerLeft
@@ -195,4 +205,5 @@ CallbackEvent = (
     | AgentConnected
     | ChannelHungUp
     | LiveChannel
+    | MemberOfChannel
 )

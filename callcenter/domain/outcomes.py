@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+DEFAULT_SERVER = "default"  # the one server of a single `[ami]` table
+
 
 class AgentState(StrEnum):
     LOGGED_OUT = "logged_out"
@@ -40,6 +42,7 @@ class CallJoined:
     linkedid: str
     caller_number: str
     at: float
+    server: str = DEFAULT_SERVER  # the Asterisk server it happened on
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class CallAbandoned:
     waited_s: float
     at: float
     caller_number: str = ""
+    server: str = DEFAULT_SERVER  # the Asterisk server it happened on
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,7 @@ class CallAnswered:
     ring_s: float
     late_answer: bool
     at: float
+    server: str = DEFAULT_SERVER  # the Asterisk server it happened on
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,7 @@ class TicketOpened:
     # Opened from Asterisk's queue_log after the daemon missed the call (down, or the
     # AMI link was): what queue_log knows, nothing the agent saw live.
     recovered: bool = False
+    server: str = DEFAULT_SERVER  # the Asterisk server it happened on
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,7 @@ class CallCompleted:
     talk_s: float
     hangup_by: str
     at: float
+    server: str = DEFAULT_SERVER  # the Asterisk server it happened on
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +120,7 @@ class RingLegEnded:
     ring_s: float
     result: LegResult
     at: float
+    server: str = DEFAULT_SERVER  # the Asterisk server it happened on
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +134,7 @@ class ViolationRaised:
     budget_s: float
     penalty_points: int
     at: float
+    server: str = DEFAULT_SERVER  # the Asterisk server it happened on
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +154,7 @@ class AgentStateChanged:
     reason: str
     current_linkedid: str | None
     at: float
+    server: str = DEFAULT_SERVER  # the Asterisk server it happened on
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +167,7 @@ class QueueChanged:
     agents_available: int
     at: float
     virtual: int = 0  # of `waiting`, the keep-your-place placeholders (virtual waiters)
+    server: str = DEFAULT_SERVER  # the Asterisk server it happened on
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +176,7 @@ class QueueSampled:
     waiting: int
     longest_wait_s: float
     at: float
+    server: str = DEFAULT_SERVER  # the Asterisk server it happened on
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,9 @@ class Wallboard:
         self.queues: dict[str, QueueFigures] = {}
         self.agents: dict[str, AgentFigures] = {}
         self.series: list[tuple[float, int]] = []
+        # queue -> server -> its latest: a queue name on several servers is one queue.
+        self._live: dict[str, dict[str, oc.QueueChanged]] = {}
+        self._samples: dict[str, dict[str, int]] = {}
         if seed is not None and seed.day == self.day:
             for name, figures in seed.queues.items():
                 self._queue(name).today = dict(figures)
@@ -177,8 +180,18 @@ class Wallboard:
         match o:
             case oc.QueueChanged():
                 q = self._queue(o.queue)
-                q.waiting, q.oldest_joined_at, q.agents_available, q.virtual_waiters = (
-                    o.waiting, o.oldest_joined_at, o.agents_available, o.virtual)
+                parts = self._live.setdefault(o.queue, {})
+                parts[o.server] = o
+                if len(parts) == 1:
+                    q.waiting, q.oldest_joined_at, q.agents_available, q.virtual_waiters = (
+                        o.waiting, o.oldest_joined_at, o.agents_available, o.virtual)
+                else:  # one queue spread over several servers: their figures summed
+                    oldest = [p.oldest_joined_at for p in parts.values()
+                              if p.oldest_joined_at is not None]
+                    q.waiting = sum(p.waiting for p in parts.values())
+                    q.oldest_joined_at = min(oldest) if oldest else None
+                    q.agents_available = sum(p.agents_available for p in parts.values())
+                    q.virtual_waiters = sum(p.virtual for p in parts.values())
                 changes.queues.add(o.queue)
             case oc.FiguresAdded(scope="queue"):
                 # A caller's figures land in the interval they joined: today's if that is.
@@ -201,7 +214,9 @@ class Wallboard:
                 agent.state, agent.reason = o.state.value, o.reason
                 changes.agents.add(o.agent.interface)
             case oc.QueueSampled():
-                self._queue(o.queue).last_sample = o.waiting
+                samples = self._samples.setdefault(o.queue, {})
+                samples[o.server] = o.waiting
+                self._queue(o.queue).last_sample = sum(samples.values())
                 point = (o.at, sum(q.last_sample for q in self.queues.values()))
                 bucket = int(o.at // self.bucket_s)
                 if self.series and int(self.series[-1][0] // self.bucket_s) == bucket:

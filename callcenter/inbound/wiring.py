@@ -50,15 +50,21 @@ def log_outcomes(outcomes: Sequence[oc.Outcome]) -> None:
 
 
 def wire(core: Core) -> Contribution:
-    stream = InboundStream(core)
+    # One stream per server, each into its own tracker.
+    streams = {name: InboundStream(core, server) for name, server in core.servers.items()}
+    by_part = {server.health_part: streams[name] for name, server in core.servers.items()}
 
     def on_health(conditions: Sequence[Condition]) -> None:
-        if any(c.part == "ami" and not c.ok for c in conditions):
-            core.outcomes.publish(core.tracker.link_lost())
+        for c in conditions:
+            if c.part in by_part and not c.ok:
+                by_part[c.part].link_lost()
 
-    return Contribution(outcome_sinks=[log_outcomes], ami_handlers=[stream],
+    return Contribution(outcome_sinks=[log_outcomes],
+                        server_handlers={name: [s] for name, s in streams.items()},
                         health_listeners=[on_health],
-                        tasks=[stream.run_timers], routers=[http.routes(core)],
+                        tasks=[s.run_timers for s in streams.values()],
+                        routers=[http.routes(core)],
                         collectors=[counter(
                             "callcenter_events_handled", "AMI events translated and handled "
-                            "by the tracker", one(lambda: stream.events_handled))])
+                            "by the tracker", one(lambda: sum(s.events_handled
+                                                              for s in streams.values())))])

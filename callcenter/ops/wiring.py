@@ -17,9 +17,8 @@ from callcenter.ops.settings import OpsSettings
 
 
 def ami_links(core: Core) -> Mapping[str, AmiClient]:
-    """The AMI links by server name: one today, "default" (named servers come with
-    several `[[ami]]` sections)."""
-    return {"default": core.ami}
+    """The AMI links by server name (`[[ami]]` name; "default" for a single `[ami]`)."""
+    return {name: server.ami for name, server in core.servers.items()}
 
 
 def ami_collectors(core: Core) -> list[Live]:
@@ -38,7 +37,7 @@ def ami_collectors(core: Core) -> list[Live]:
 
 def live_collectors(core: Core) -> list[Live]:
     """The tracker's picture, read at scrape time (on the event loop, where it lives)."""
-    tracker = core.tracker
+    tracker = core.live
     return [
         gauge("callcenter_queue_waiting_callers", "Callers waiting in the queue now",
               lambda: {(q,): n for q, n in tracker.counts().waiting.items()}, ["queue"]),

@@ -32,7 +32,9 @@ def ref_of(c: Condition) -> str:
 
 def message(c: Condition, tz: ZoneInfo) -> str:
     since = datetime.fromtimestamp(c.since, tz).strftime("%H:%M:%S")
-    return (f"系统故障, 请报告系统管理员: {PART_ZH.get(c.part, c.part)} {c.detail}, "
+    base, _, server = c.part.partition(":")  # ami:pbx2 - one of several servers
+    name = PART_ZH.get(base, base) + (f" {server}" if server else "")
+    return (f"系统故障, 请报告系统管理员: {name} {c.detail}, "
             f"自 {since} ({c.part} down: {c.detail})")[:500]
 
 

@@ -28,7 +28,8 @@ class OutageSettings:
         delays = {"ami": self.ami_alert_after_s, "database": self.database_alert_after_s,
                   "writer": self.writer_alert_after_s, "journal": self.journal_alert_after_s,
                   "queue_log": self.queue_log_alert_after_s}
-        return delays.get(part, self.other_alert_after_s)
+        # `ami:pbx2`: one of several Asterisk servers, each alerted on its own.
+        return delays.get(part.partition(":")[0], self.other_alert_after_s)
 
 
 def status_path(settings: OutageSettings, database_url: str) -> Path:

@@ -45,11 +45,11 @@ def routes(core: Core, settings: SpySettings) -> APIRouter:
         if not phone:
             raise SpyRefused("you have no phone of your own: "
                              "`callcenter users phone <you> PJSIP/...`")
-        call = core.tracker.current_call(body.agent)  # the loop's own, read here
+        call = core.live.current_call(body.agent)  # the loop's own, read here
         if call is None:
             raise SpyRefused(f"{body.agent} is on no call now")
         try:
-            live = await ami.channels(core.ami)
+            live = await ami.channels(core.ami_of(body.agent))
         except AmiError as exc:
             raise SpyRefused(f"Asterisk cannot be asked now ({exc.error_id})") from None
         channel = agent_leg(live, call.linkedid, body.agent)
@@ -62,7 +62,7 @@ def routes(core: Core, settings: SpySettings) -> APIRouter:
         bound = log.bind(linkedid=call.linkedid, uniqueid=channel_id, agent=body.agent,
                          supervisor=session.user.username, mode=body.mode.value)
         try:
-            await ami.ring_supervisor(core.ami, fields)
+            await ami.ring_supervisor(core.ami_of(body.agent), fields)
         except AmiUnsafeValue as exc:
             bound.warning("spy.refused", error_id=exc.error_id, detail=str(exc))
             raise SpyRefused(f"refused at the AMI boundary ({exc.error_id})") from None

@@ -107,7 +107,7 @@ class Applier:
         phone = normalise(o.caller_number)
         s.execute(insert_for(s, m.Call).values(
             linkedid=o.linkedid, uniqueid=o.uniqueid, queue=o.queue,
-            caller_phone=phone, joined_at=o.at, outcome="waiting",
+            caller_phone=phone, joined_at=o.at, outcome="waiting", server=o.server,
         ).on_conflict_do_update(index_elements=["linkedid", "queue"],
                                 set_={"caller_phone": phone, "joined_at": o.at},
                                 where=(m.Call.caller_phone == "") & (m.Call.outcome != "waiting")))
@@ -116,7 +116,7 @@ class Applier:
         s.execute(insert_for(s, m.Call).values(
             linkedid=o.linkedid, uniqueid=o.uniqueid, queue=o.queue,
             caller_phone=normalise(o.caller_number), joined_at=o.at - o.waited_s,
-            outcome="abandoned", ended_at=o.at,
+            outcome="abandoned", ended_at=o.at, server=o.server,
         ).on_conflict_do_update(index_elements=["linkedid", "queue"],
                                 set_={"outcome": "abandoned", "ended_at": o.at},
                                 where=m.Call.outcome == "waiting"))
@@ -127,7 +127,7 @@ class Applier:
                   "ring_s": o.ring_s, "late_answer": o.late_answer}
         s.execute(insert_for(s, m.Call).values(
             linkedid=o.linkedid, uniqueid=o.uniqueid, queue=o.queue, caller_phone="",
-            joined_at=o.at - o.hold_s, **values,
+            joined_at=o.at - o.hold_s, server=o.server, **values,
         ).on_conflict_do_update(index_elements=["linkedid", "queue"], set_=values))
 
     def _customer(self, s: Connection, phone: str, at: float) -> int:
@@ -146,6 +146,7 @@ class Applier:
             owner_interface=o.owner.interface, owner_name=o.owner.name, queue=o.queue,
             opened_at=o.at, hold_s=o.hold_s, ring_s=o.ring_s, late_answer=o.late_answer,
             calls_last_window=max(recent, 1), status="open", recovered=o.recovered,
+            server=o.server,
         ).on_conflict_do_nothing(index_elements=["linkedid"]))
         # Already opened (daemon restarted mid-call): a different agent joins it.
         self.participant_added(s, oc.TicketParticipantAdded(o.linkedid, o.owner, o.queue, o.at))
@@ -178,7 +179,7 @@ class Applier:
         s.execute(insert_for(s, m.RingLeg).values(
             leg_uniqueid=o.leg_uniqueid, linkedid=o.linkedid, queue=o.queue,
             agent_interface=o.agent.interface, started_at=o.started_at, ended_at=o.at,
-            ring_s=o.ring_s, result=o.result.value,
+            ring_s=o.ring_s, result=o.result.value, server=o.server,
         ).on_conflict_do_nothing())
 
     def violation_raised(self, s: Connection, o: oc.ViolationRaised) -> None:
@@ -186,7 +187,7 @@ class Applier:
             leg_uniqueid=o.leg_uniqueid, linkedid=o.linkedid, queue=o.queue,
             agent_interface=o.agent.interface, agent_name=o.agent.name,
             kind=oc.ViolationKind.NO_ANSWER.value, settled=False, budget_s=o.budget_s,
-            raised_at=o.at,
+            raised_at=o.at, server=o.server,
         ).on_conflict_do_nothing())
         violation_id = s.execute(select(m.Violation.id)
                                  .where(m.Violation.leg_uniqueid == o.leg_uniqueid)).scalar_one()

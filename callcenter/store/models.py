@@ -65,6 +65,8 @@ class Call(Base):
     late_answer: Mapped[bool] = mapped_column(Boolean, default=False)
     talk_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     hangup_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The Asterisk server it happened on (`[[ami]]` name; "default" with one `[ami]`).
+    server: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
 
 
 class RingLeg(Base):
@@ -78,6 +80,8 @@ class RingLeg(Base):
     ended_at: Mapped[float] = mapped_column(Float)
     ring_s: Mapped[float] = mapped_column(Float)
     result: Mapped[str] = mapped_column(String(16))
+    # The Asterisk server it happened on (`[[ami]]` name; "default" with one `[ami]`).
+    server: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
 
 
 class Violation(Base):
@@ -94,6 +98,8 @@ class Violation(Base):
     budget_s: Mapped[float] = mapped_column(Float)
     raised_at: Mapped[float] = mapped_column(Float, index=True)
     settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The Asterisk server it happened on (`[[ami]]` name; "default" with one `[ami]`).
+    server: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
 
 
 class PointsEntry(LedgerAudit, Base):
@@ -158,6 +164,8 @@ class Ticket(ComplaintColumns, Base):
     caller_phone: Mapped[str] = mapped_column(String(32))
     owner_interface: Mapped[str] = mapped_column(String(128), index=True)
     owner_name: Mapped[str] = mapped_column(String(100))
+    # The Asterisk server it happened on (`[[ami]]` name; "default" with one `[ami]`).
+    server: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
     queue: Mapped[str] = mapped_column(String(80))
     channel: Mapped[str] = mapped_column(String(16), default="phone")  # 受理方式
     opened_at: Mapped[float] = mapped_column(Float, index=True)
@@ -247,6 +255,8 @@ class Campaign(Base):
     deadline_rule: Mapped[str] = mapped_column(String(16), default="3d")  # 3d | 1wd | 25nm
     max_in_flight: Mapped[int] = mapped_column(Integer, default=2)
     created_at: Mapped[float] = mapped_column(Float)
+    # The Asterisk server it dials through; "" = spread over every server that is up.
+    server: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 class Contact(Base):
@@ -291,6 +301,8 @@ class Attempt(Base):
     action_id: Mapped[str] = mapped_column(String(80), unique=True)
     channel_id: Mapped[str] = mapped_column(String(80), unique=True)
     status: Mapped[str] = mapped_column(String(16))  # dialing|answered|ended|unknown
+    # The Asterisk server it was dialed through.
+    server: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
     started_at: Mapped[float] = mapped_column(Float)
     answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -43,7 +43,7 @@ class SurgeWatch:
         log.info("surge.transition", previous=transition.previous.name,
                  level=transition.level.name, waiting=transition.waiting)
         # The live picture belongs to the event loop: read it here, not in the thread.
-        on_break = self.core.tracker.agents_paused_for(self.config.break_reasons)
+        on_break = self.core.live.agents_paused_for(self.config.break_reasons)
         message = self._message(transition, ", ".join(a.ref.name for a in on_break) or "-")
         changed = await asyncio.to_thread(service.store_transition, self.core.engine,
                                           self.config.scope, transition, message)

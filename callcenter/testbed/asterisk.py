@@ -2,8 +2,8 @@
 
 The chroot is built on demand with mmdebstrap and cached on the machine; nothing of
 it is committed.  Each `TestBed` runs its own Asterisk instance with its own
-configuration directory inside the chroot, the project's shipped `dialplan/` files
-included, so those files are proven to parse and work.
+configuration directory inside the chroot, the project's shipped `dialplan/` include
+files included as an operator includes them, so those files are proven to parse and work.
 """
 
 from __future__ import annotations
@@ -93,6 +93,9 @@ class TestBed:
     ami_port: int = field(default_factory=free_port)
     # Where the shipped dialplan's ${CC_AGI} points: the daemon under test listens here.
     agi_port: int = field(default_factory=free_port)
+    # asterisk.conf's `systemname` (it prefixes every Uniqueid): set it on each of
+    # several servers one daemon follows, so their call ids never collide.
+    systemname: str = ""
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -140,12 +143,16 @@ class TestBed:
             text = template.read_text(encoding="utf-8")
             for key, value in values.items():
                 text = text.replace("@" + key + "@", value)
+            if template.name == "asterisk.conf" and self.systemname:
+                text += f"systemname = {self.systemname}\n"
             (etc / template.name).write_text(text, encoding="utf-8")
-        # The shipped dialplan and queues, loaded as they are: proven to parse and work.
-        for shipped in ("queues.conf", "extensions_callcenter.conf"):
-            shutil.copy(DIALPLAN_DIR / shipped, etc / shipped)
-        (etc / "manager_daemon.conf").write_text(
-            _daemon_account(DIALPLAN_DIR / "manager.conf"), encoding="utf-8"
+        # The shipped include files, loaded as they are (proven to parse and work), by the
+        # #include lines docs/install.md tells an operator to add (conf/*.conf); only the
+        # AMI account's secret is set, as an operator sets it.
+        for shipped in sorted(DIALPLAN_DIR.glob("*.conf")):
+            shutil.copy(shipped, etc / shipped.name)
+        (etc / "manager_callcenter.conf").write_text(
+            _daemon_account(DIALPLAN_DIR / "manager_callcenter.conf"), encoding="utf-8"
         )
 
     def start(self, timeout: float = 30.0, *, fresh: bool = True) -> None:

@@ -16,7 +16,7 @@ from callcenter.ami.client import AmiClient, RawMessage, flatten
 from callcenter.ami.settings import AmiSettings
 from callcenter.testbed.asterisk import ADMIN_SECRET, ADMIN_USER, TestBed
 
-SHIPPED_QUEUES = ("support", "complaints", "callback")  # dialplan/queues.conf
+SHIPPED_QUEUES = ("support", "complaints", "callback")  # dialplan/queues_callcenter.conf
 
 
 def agent_interface(agent_id: str) -> str:
@@ -86,6 +86,10 @@ class Controller:
         await self._setvar(f"AGENT_{agent.agent_id}_TALK", f"{agent.talk_s:g}")
         await self._setvar(f"AGENT_{agent.agent_id}_SAY", agent.says)
 
+    async def answer_customer(self, number: str) -> None:
+        """A `1990 7` customer of testbed-customers, ringing, answers now."""
+        await self._setvar(f"CUSTOMER_{number}_ANSWER", "yes")
+
     async def _setvar(self, name: str, value: str) -> None:
         await self._client.action({"Action": "Setvar", "Variable": name, "Value": value})
 
@@ -121,13 +125,16 @@ class Controller:
 
     def call(self, queue: str, caller_number: str, patience_s: int,
              channel_id: str | None = None,
-             queue_timeout_s: int | None = None) -> asyncio.Task[object]:
+             queue_timeout_s: int | None = None, *,
+             did: str | None = None) -> asyncio.Task[object]:
         """A caller dials in to `queue` and hangs up after `patience_s` seconds in all;
-        with `queue_timeout_s` the queue itself gives up on them (EXITWITHTIMEOUT)."""
+        with `queue_timeout_s` the queue itself gives up on them (EXITWITHTIMEOUT).  With
+        `did`, the caller dials that number from the trunk instead (the shipped DID
+        example, from-trunk-callcenter, routes it to its queue)."""
         fields = {
             "Channel": f"Local/{patience_s}@testbed-callers/n",
-            "Context": "callcenter-inbound",
-            "Exten": queue,
+            "Context": "from-trunk-callcenter" if did else "callcenter-inbound",
+            "Exten": did or queue,
             "Priority": "1",
             "CallerID": f'"Caller" <{caller_number}>',
             "Timeout": "10000",
@@ -157,6 +164,21 @@ class Controller:
         }
         task: asyncio.Task[object] = asyncio.create_task(
             self._client.originate(fields, timeout=15), name=f"rater-{caller_number}")
+        self._originates.add(task)
+        task.add_done_callback(self._originates.discard)
+        return task
+
+    async def phone_dials(self, agent_id: str, code: str) -> asyncio.Task[object]:
+        """Agent `agent_id`'s own phone dials `code` (a feature code: *71, *732, ...) from
+        its context, testbed-phones (testbed-handsets); `derive` for a phone that sets
+        no CC_MEMBER."""
+        if agent_id != "derive":
+            await self._setvar(f"PHONE_{agent_id}_DIALS", code)
+        fields = {"Channel": f"Local/{agent_id}@testbed-handsets/n",
+                  "Context": "testbed-callers", "Exten": "30", "Priority": "1",
+                  "Timeout": "10000"}
+        task: asyncio.Task[object] = asyncio.create_task(
+            self._client.originate(fields, timeout=15), name=f"phone-{agent_id}-{code}")
         self._originates.add(task)
         task.add_done_callback(self._originates.discard)
         return task

@@ -10,7 +10,8 @@ Originate's replies (`Response`, then `OriginateResponse`).  A plain socket is u
 rather than panoramisk, which hands an action's replies to the caller out of
 sequence with the events.  A scenario may cut the link while the attempt is under
 way and log in again later, asking CoreShowChannels as the dialer's reconciliation
-does; that reply is stored too, and the cut under "link".  The customer's number
+does, then the channel's MEMBERINTERFACE (Getvar) as the dialer asks it of a call an
+agent took meanwhile; both replies are stored too, and the cut under "link".  The customer's number
 picks its behaviour in the test bed's `testbed-customers` context.
 """
 
@@ -158,9 +159,12 @@ async def record(bed: TestBed, sc: CallbackScenario) -> dict[str, object]:
             wire = await _Wire.open(bed.ami_port, tape.keep)
             reconcile = {"Action": "CoreShowChannels",
                          "ActionID": f"cb-reconcile-{uuid.uuid4().hex}"}
+            member = {"Action": "Getvar", "Channel": ref.uniqueid, "Variable": "MEMBERINTERFACE",
+                      "ActionID": f"cb-member-{uuid.uuid4().hex}"}
             fixture["link"] = {"lost_at": lost, "reconnected_at": tape.since(),
-                               "reconcile": reconcile}
+                               "reconcile": reconcile, "member": member}
             await wire.send(reconcile)
+            await wire.send(member)  # answered after CoreShowChannels: one action at a time
         await asyncio.sleep(max(0.0, sc.settle_s - tape.since()))
         await wire.close()
     fixture["events"] = tape.records

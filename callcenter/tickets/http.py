@@ -62,13 +62,13 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
     router = APIRouter(prefix="/api", tags=["tickets"])
 
     def current(session: Session) -> str | None:
-        return current_number(core.tracker, session)
+        return current_number(core.live, session)
 
     def may_read(session: Session, ticket: dict[str, Any]) -> bool:
         if (session.user.is_supervisor
                 or ticket["owner_interface"] == session.user.member_interface):
             return True
-        call = core.tracker.current_call(session.user.member_interface or "")
+        call = core.live.current_call(session.user.member_interface or "")
         return call is not None and call.linkedid == ticket["linkedid"]
 
     @router.get("/tickets", summary="Search tickets (agents: their own only)")
@@ -130,7 +130,7 @@ def routes(core: Core, rules: TicketRules, deadline: Deadline, callback_queue: s
 
     @router.get("/desk/current", summary="The agent's current call: ticket, caller, history")
     async def current_call(session: SignedIn) -> dict[str, Any]:
-        call = core.tracker.current_call(session.user.member_interface or "")
+        call = core.live.current_call(session.user.member_interface or "")
         if call is None:
             return {"call": None}
         ticket = await asyncio.to_thread(tickets.by_linkedid, core.engine, call.linkedid)

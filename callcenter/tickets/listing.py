@@ -130,7 +130,7 @@ def routes(core: Core) -> APIRouter:
         rows, total = await asyncio.gather(
             asyncio.to_thread(tickets.search, core.engine, query),
             asyncio.to_thread(tickets.count, core.engine, query))
-        shown_to = current_number(core.tracker, session)
+        shown_to = current_number(core.live, session)
         return {"total": total, "offset": offset, "limit": limit,
                 "rows": [{**t, "caller_phone": shown_number(t["caller_phone"], session, shown_to)}
                          for t in rows]}

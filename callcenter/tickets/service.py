@@ -340,6 +340,7 @@ def table(engine: Engine, tz: ZoneInfo, limit: int = 50) -> list[dict[str, Any]]
             "agent": t.owner_name,
             "participants": parts.get(t.id, [t.owner_name]),
             "queue": t.queue,
+            "server": t.server,  # the Asterisk server the call was on
             "opened_at": iso(t.opened_at, tz),
             "hold_s": t.hold_s,
             "ring_s": round(t.ring_s, 1),

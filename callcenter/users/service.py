@@ -118,6 +118,15 @@ def set_disabled(engine: Engine, username: str, disabled: bool) -> None:
             conn.execute(delete(m.WebSession).where(m.WebSession.user_id == user_id))
 
 
+def agent_of(engine: Engine, member_interface: str) -> tuple[WebUser, bool] | None:
+    """The user whose queue member is `member_interface`, and whether they are disabled
+    (None: no user has it).  The phone's feature codes log that member in."""
+    with engine.connect() as conn:
+        row = conn.execute(select(m.User).where(m.User.member_interface == member_interface)
+                           ).first()
+    return None if row is None else (_user(row), bool(row.disabled))
+
+
 def list_users(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(select(m.User).order_by(m.User.username)).all()

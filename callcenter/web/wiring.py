@@ -64,7 +64,7 @@ def wire(core: Core) -> Contribution:
     kpi_rules = core.config.get(ReportSettings).rules
     terms = glossary(kpi_rules, core.tracker.rules.ring_budget_s)
     live = LiveFeed(hub, Wallboard(core.tz, core.clock, bucket_s, seed, kpi_rules),
-                    core.tracker,
+                    core.live,
                     thresholds={"level1": th.level1_threshold, "level2": th.level2_threshold,
                                 "level1_inclusive": th.level1_inclusive,
                                 "level2_inclusive": th.level2_inclusive},
@@ -79,7 +79,7 @@ def wire(core: Core) -> Contribution:
     core.app.state.ctx = WebContext(
         engine=core.engine, clock=core.clock, tz=core.tz, settings=settings, hub=hub, live=live,
         throttle=LoginThrottle(core.clock, settings.throttle_policy),
-        tracker=core.tracker)
+        tracker=core.live)
     server = WebServer(core.app, settings.host, settings.port)
     stopped = asyncio.Event()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import wave
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -138,46 +139,93 @@ async def test_campaign_outcomes_retries_and_agents(bed: TestBed, tmp_path: Path
         assert daemon.stop() == 0
 
 
+async def _until(what: str, done: Callable[[], object], timeout: float) -> None:
+    """Poll `done` (a condition, never a guess at how long something takes)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not done():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {timeout:g} s: {what}")
+        await asyncio.sleep(0.2)
+
+
+def _customer_leg(events: list[dict[str, str]], number: str) -> dict[str, str] | None:
+    """The Newchannel of the dialed customer's channel (the Originate's Local ;1)."""
+    return next((e for e in events if e.get("Event") == "Newchannel"
+                 and e.get("Channel", "").startswith(f"Local/{number}@")
+                 and e.get("Channel", "").endswith(";1")), None)
+
+
+def _agent_connect(events: list[dict[str, str]], uniqueid: str) -> dict[str, str] | None:
+    return next((e for e in events if e.get("Event") == "AgentConnect"
+                 and e.get("Uniqueid") == uniqueid), None)
+
+
 async def test_sigkill_while_dialing_calls_nobody_twice_and_loses_no_outcome(
         bed: TestBed, tmp_path: Path) -> None:
+    """SIGKILL while four calls ring.  While the daemon is down one customer answers
+    and an agent takes the call; after it is back another answers.  Every step waits
+    for its condition; the ring timeout only has to outlast the restart."""
     daemon = DaemonProcess(bed, tmp_path)
     _callback_settings(daemon)
-    # Long gaps: any second call to a number would be a blind re-dial.
+    # Long gaps: any second call to a number would be a blind re-dial.  The customers
+    # ring (or wait to be told to answer) for 40 s: the daemon is back well before.
     text = daemon.config.read_text().replace("gap_no_answer_s = 4", "gap_no_answer_s = 3600")
-    daemon.config.write_text(text.replace("ring_timeout_s = 6", "ring_timeout_s = 10"))
+    daemon.config.write_text(text.replace("ring_timeout_s = 6", "ring_timeout_s = 40"))
     daemon.start()
-    # The third customer answers after 8 s: after the restarted daemon is back.
-    numbers = ["19903000011", "19903000012", "19901080013"]
+    # 1990 3: never answers; 1990 7: answers when told (callcenter/testbed/conf).
+    away, back = "19907000013", "19907000014"
+    numbers = ["19903000011", "19903000012", away, back]
     try:
         async with Controller(bed) as c:
             await c.clear_queues()
-            for n in range(3):
-                await c.login("callback", Agent(f"41{n:02d}", f"k{n}", answer_after=1, talk_s=4))
-            await daemon.logged("agent.state", count=3)
+            for n in range(4):  # one per call (the pacing); the test ends each conversation
+                await c.login("callback", Agent(f"41{n:02d}", f"k{n}", answer_after=1))
+            await daemon.logged("agent.state", count=4)
             seen = len(c.events)
             contacts = tmp_path / "kill.csv"
             contacts.write_text("电话\n" + "\n".join(numbers) + "\n", encoding="utf-8")
             created = json.loads(daemon.cli("campaigns", "create", "kill", "--json",
-                                            "--max-in-flight", "3").stdout)
+                                            "--max-in-flight", "4").stdout)
             daemon.cli("campaigns", "import", str(created["id"]), str(contacts))
-            await daemon.logged("callback.dialing", count=3)
-            await asyncio.sleep(2)
+            await daemon.logged("callback.dialing", count=4)
+            await _until("every customer's channel rings", lambda: all(
+                _customer_leg(c.events[seen:], n) for n in numbers), 20)
             daemon.kill()  # mid-ring: every attempt is `dialing`
             assert {r["status"] for r in _attempts(daemon)} == {"dialing"}
+            leg = {n: _customer_leg(c.events[seen:], n) or {} for n in numbers}
+            await c.answer_customer(away)  # answered, and taken, while nobody watches
+            await _until("an agent took the call answered while the daemon was down",
+                         lambda: _agent_connect(c.events[seen:], leg[away]["Uniqueid"]), 20)
+            taken_away = _agent_connect(c.events[seen:], leg[away]["Uniqueid"]) or {}
             daemon.start()
-            await daemon.logged("callback.reconciled_live", count=3, timeout=15)
-            await asyncio.sleep(14)  # ring timeouts (10 s) and the answered call's end
+            await daemon.logged("callback.reconciled_live", count=4, timeout=30)
+            await c.answer_customer(back)  # answered once the daemon is back
+            await _until("an agent took the call answered after the restart",
+                         lambda: _agent_connect(c.events[seen:], leg[back]["Uniqueid"]), 20)
+            taken_back = _agent_connect(c.events[seen:], leg[back]["Uniqueid"]) or {}
+            await _until("both agents recorded", lambda: all(
+                r["agent"] for r in _attempts(daemon) if r["phone"] in (away, back)), 20)
+            for taken in (taken_away, taken_back):  # the agents hang up
+                await c.hangup(taken["DestChannel"])
+            await _until("every attempt came to an end", lambda: all(
+                r["outcome"] or r["status"] == "ended" for r in _attempts(daemon)), 60)
             dialed = [e for e in c.events[seen:] if e.get("Event") == "Newchannel"
                       and e.get("Channel", "").startswith("Local/1990")
                       and e.get("Channel", "").endswith(";1")]
         per_number = {n: sum(1 for e in dialed if f"Local/{n}@" in e["Channel"]) for n in numbers}
         assert per_number == dict.fromkeys(numbers, 1), "nobody is called twice"
+        assert not any(line.get("event") == "callback.reconciled_vanished"
+                       for line in daemon.log_lines())
         rows = {r["phone"]: r for r in _attempts(daemon)}
-        assert len(_attempts(daemon)) == 3
+        assert len(_attempts(daemon)) == 4
         assert rows["19903000011"]["outcome"] == "no_answer"
         assert rows["19903000012"]["outcome"] == "no_answer"
-        answered = rows["19901080013"]
-        assert answered["status"] == "ended" and answered["agent"].startswith("Local/41")
+        # each answered call ended, waiting for its agent's outcome, with the agent
+        # Asterisk connected it to, even the one the daemon never saw connect
+        for number, taken in ((away, taken_away), (back, taken_back)):
+            assert rows[number]["status"] == "ended" and rows[number]["outcome"] is None
+            assert rows[number]["agent"] == taken["Interface"]
+            assert taken["Interface"].startswith("Local/41")
     finally:
         assert daemon.stop() == 0
 

@@ -42,8 +42,8 @@ BREAK = Agent("4404", "rep-break", answer_after=2)
 
 def wrapuptime() -> float:
     """The wrap-up Asterisk applies: the shipped queues.conf the test bed loaded."""
-    found = re.search(r"^wrapuptime\s*=\s*(\d+)", (DIALPLAN_DIR / "queues.conf").read_text(),
-                      re.MULTILINE)
+    found = re.search(r"^wrapuptime\s*=\s*(\d+)",
+                      (DIALPLAN_DIR / "queues_callcenter.conf").read_text(), re.MULTILINE)
     assert found is not None
     return float(found.group(1))
 

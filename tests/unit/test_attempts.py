@@ -245,19 +245,23 @@ def test_reconcile_after_a_restart_follows_the_live_and_reviews_the_vanished() -
     known = at.AttemptRef(3, 1, "cb-known", "a3", "3", at.Mode.CUSTOMER_FIRST)
     gone = at.AttemptRef(4, 1, "cb-gone", "a4", "4", at.Mode.CUSTOMER_FIRST)
     decisions = m.reconcile(
-        [at.Pending(ringing, False), at.Pending(talking, False), at.Pending(known, True),
-         at.Pending(gone, True)],
+        [at.Pending(ringing, False), at.Pending(talking, False),
+         at.Pending(known, True, agent="Local/4000@testbed-agents/n"), at.Pending(gone, True)],
         [ev.LiveChannel("cb-ringing", 5), ev.LiveChannel("cb-talking", at.CHANNEL_STATE_UP, "b"),
          ev.LiveChannel("cb-known", at.CHANNEL_STATE_UP, "b"), ev.LiveChannel("other", 6)])
     assert decisions == [
         at.FollowedAgain(ringing, False),
-        at.MarkAnswered(talking, T0), at.FollowedAgain(talking, True),
-        at.FollowedAgain(known, True),
+        # bridged to an agent we never saw connect: the channel is asked who
+        at.MarkAnswered(talking, T0), at.FollowedAgain(talking, True), at.AskAgent(talking),
+        at.FollowedAgain(known, True),  # its agent is in the store already
         at.MarkVanished(gone)]
     assert set(m.watched) == {"cb-ringing", "cb-talking", "cb-known"}
     # No reply will come for those followed again: the Hangup decides alone.
     assert m.handle(hangup(ringing, at.CAUSE_NO_ANSWER)) == [
         network(Outcome.NO_ANSWER, None, at.CAUSE_NO_ANSWER, ref=ringing)]
+    assert m.handle(ev.MemberOfChannel("cb-talking", "Local/4001@testbed-agents/n")) == [
+        at.AgentTook(talking, "Local/4001@testbed-agents/n")]
+    assert m.handle(ev.MemberOfChannel("cb-known", "")) == []  # nobody: nothing to say
     assert m.handle(hangup(talking, 16)) == [at.AwaitAgentOutcome(talking, 16, T0)]
 
 
@@ -313,3 +317,29 @@ def test_the_dialer_reads_no_raw_event_fields() -> None:
                  '"Hangup"', '"AgentConnect"', '"DialEnd"', '"OriginateResponse"', '"ANSWER"',
                  '"BUSY"', '"6"', "== 4", "== 6"):
         assert wire not in dialer, wire
+
+
+def test_resumed_attempts_decide_by_their_events_and_hold_an_ambiguous_hangup() -> None:
+    """Resumed from the store before the listing (after a restart): a reply's reason
+    or an agent decides at once; a bare Hangup waits for the listing, which says
+    whether the call was answered.  Dialed by this process with its reply still to
+    come, a Hangup in the listing's time still waits for the reply."""
+    m, _ = machine()
+    busy, talked, held = (at.AttemptRef(n, 1, f"cb-{n}", f"a{n}", str(n)) for n in (1, 2, 3))
+    m.resume([at.Pending(busy, False), at.Pending(talked, False), at.Pending(held, False)])
+    m.handle(reply(busy, at.REASON_BUSY))
+    assert m.handle(hangup(busy, at.CAUSE_USER_BUSY)) == [
+        network(Outcome.BUSY, at.REASON_BUSY, at.CAUSE_USER_BUSY, ref=busy)]
+    assert m.handle(connect(talked)) == [at.MarkAnswered(talked, T0), at.AgentTook(talked, AGENT)]
+    assert m.handle(hangup(talked, 16)) == [at.AwaitAgentOutcome(talked, 16, T0)]
+    assert m.handle(hangup(held, 16)) == []  # answered while we were away? not known yet
+    assert m.reconcile([at.Pending(held, False)], [ev.LiveChannel("cb-3", 5)]) == [
+        network(Outcome.NO_ANSWER, None, 16, ref=held)]  # listed ringing: not answered
+    fresh = at.AttemptRef(4, 1, "cb-4", "a4", "4")
+    m.dialing(fresh)
+    assert m.handle(hangup(fresh, at.CAUSE_NO_ANSWER)) == []
+    assert m.reconcile([at.Pending(fresh, False)], [ev.LiveChannel("cb-4", 5)]) == [
+        at.FollowedAgain(fresh, False)]
+    assert m.handle(reply(fresh, at.REASON_RINGING)) == [
+        network(Outcome.NO_ANSWER, at.REASON_RINGING, at.CAUSE_NO_ANSWER, ref=fresh)]
+    assert not m.watched

@@ -20,7 +20,8 @@ from callcenter.users import service as users
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
-SHIPPED = ("pyproject.toml", "README.md", "callcenter", "migrations", "config", "systemd", "docs")
+SHIPPED = ("pyproject.toml", "README.md", "callcenter", "migrations", "config", "systemd", "docs",
+           "dialplan")
 
 
 def _run(*argv: str | Path, env: dict[str, str] | None = None, stdin: str = "",
@@ -60,6 +61,10 @@ def test_the_install_guide_on_a_fresh_directory(tmp_path: Path) -> None:
     _run(venv / "bin" / "pip", "install", "-q", "--disable-pip-version-check", wheel, env=env)
     share = venv / "share" / "callcenter"
     assert (share / "migrations" / "env.py").is_file()
+    # The PBX include files of section 9, where the guide copies them from.
+    assert "/opt/callcenter/venv/share/callcenter/dialplan/*.conf" in GUIDE
+    assert sorted(p.name for p in (share / "dialplan").iterdir()) == sorted(
+        p.name for p in (ROOT / "dialplan").glob("*.conf"))
 
     credentials = tmp_path / "etc" / "credentials"
     credentials.mkdir(parents=True, mode=0o700)

@@ -48,7 +48,9 @@ EXPECTED = {
     "reconnect_while_ringing": ["followed again (answered=False)", "answered", AGENT, ENDED_16],
     "reconnect_then_no_answer": ["followed again (answered=False)",
                                  "no_answer (reason=3 cause=19)"],
-    "reconnect_after_answer": ["answered", "followed again (answered=True)", ENDED_16],
+    # cb0 took it while we were away: its AgentConnect is gone, the channel says who.
+    "reconnect_after_answer": ["answered", "followed again (answered=True)",
+                               "asks the channel for its agent", AGENT, ENDED_16],
     "reconnect_vanished": ["vanished: review"],
 }
 RECONNECTS = sorted(name for name in EXPECTED if name.startswith("reconnect"))
@@ -232,14 +234,22 @@ class _FakeAmi:
         self.sent: list[dict[str, str]] = []
         self.reply: asyncio.Future[list[dict[str, str]]] | None = None
         self.listing: list[dict[str, str]] = []
+        self.listed = asyncio.get_running_loop().create_future()  # CoreShowChannelsComplete
+        self.listing_asked = asyncio.Event()
+        self.member: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
 
     async def originate(self, fields: dict[str, str], *, timeout: float) -> list[dict[str, str]]:
         self.sent.append(fields)
         self.reply = asyncio.get_running_loop().create_future()
         return await self.reply
 
-    async def action(self, fields: dict[str, str], *, as_list: bool = False) -> list[dict[str, str]]:
+    async def action(self, fields: dict[str, str], *,
+                     as_list: bool = False) -> list[dict[str, str]] | dict[str, str]:
         self.sent.append(fields)
+        if fields["Action"] == "Getvar":
+            return await self.member  # the recorded reply, once the stream reaches it
+        self.listing_asked.set()
+        await self.listed  # the events before the list's end reach on_message meanwhile
         return self.listing
 
 
@@ -259,11 +269,13 @@ def _dialer(engine: Engine, ami: _FakeAmi) -> Dialer:
                   paused_by_surge=lambda: False)
 
 
-async def _play(db_url: str, scenario: str, *,
-                restart: bool = False) -> tuple[Any, Any, list[dict[str, str]]]:
+async def _play(db_url: str, scenario: str, *, restart: bool = False,
+                fixture: dict[str, Any] | None = None) -> tuple[Any, Any, list[dict[str, str]]]:
     """Dial one contact through the Dialer, then feed it the recorded stream (ids
-    rewritten to the ones it chose): events to on_message, replies to the actions."""
-    fixture = load_fixture("callbacks", scenario)
+    rewritten to the ones it chose): events to on_message, replies to the actions.
+    The reconciliation starts at the listing's first message and gets the listing
+    at its end, as on the wire."""
+    fixture = fixture or load_fixture("callbacks", scenario)
     (_t, recorded), = originated(fixture)
     engine = db.engine_for(db_url)
     campaign_id = service.create_campaign(engine, service.NewCampaign(
@@ -284,9 +296,11 @@ async def _play(db_url: str, scenario: str, *,
     action_id = ami.sent[0]["ActionID"]
     link = fixture.get("link")
     listing_id = link["reconcile"]["ActionID"] if link else None
+    member_id = link["member"]["ActionID"] if link and "member" in link else None
     replies: list[dict[str, str]] = []
     sent: list[dict[str, str]] = []  # every action sent, by every process
     lost = False
+    reconciling: asyncio.Task[None] | None = None
     for r in fixture["events"]:
         if link and not lost and r["t"] >= link["lost_at"]:
             lost = True
@@ -301,9 +315,15 @@ async def _play(db_url: str, scenario: str, *,
         raw = json.loads(json.dumps(r["event"]).replace(recorded.uniqueid, channel_id)
                          .replace(recorded.action_id, action_id))
         if listing_id and raw.get("ActionID") == listing_id:
+            if reconciling is None:
+                reconciling = asyncio.create_task(dialer.reconcile())
+                await asyncio.wait_for(ami.listing_asked.wait(), 10)  # after the store read
             ami.listing.append(raw)
             if raw.get("Event") == "CoreShowChannelsComplete":
-                await dialer.reconcile()
+                ami.listed.set_result(None)
+                await reconciling
+        elif member_id and raw.get("ActionID") == member_id:
+            ami.member.set_result(raw)
         elif raw.get("ActionID") == action_id and ami.reply is not None and not ami.reply.done():
             replies.append(raw)
             if raw.get("Event") == "OriginateResponse":
@@ -331,7 +351,7 @@ async def test_dialer_shell_answered_calls_await_the_agent(db_url: str, scenario
         "ended", None, None if scenario.startswith("agent_first") else 16)
     assert attempt.answered_at is not None and attempt.ended_at is not None
     assert contact.status == "awaiting_outcome"
-    if scenario in ("answered", "reconnect_while_ringing"):
+    if not scenario.startswith("agent_first"):  # reconnect_after_answer: asked of the channel
         assert attempt.agent_interface == "Local/4000@testbed-agents/n"
 
 
@@ -355,3 +375,89 @@ async def test_dialer_shell_sends_a_vanished_attempt_to_review(db_url: str, rest
     assert (attempt.status, attempt.outcome, contact.status) == ("unknown", None, "review")
     # Asked what lives, never dialed again.
     assert [a.get("Action", "Originate") for a in sent] == ["Originate", "CoreShowChannels"]
+
+
+# -- an agent who took the call while we were away --------------------------------------
+def test_the_agent_is_asked_only_of_a_bridged_call_whose_agent_nobody_knows() -> None:
+    """reconnect_after_answer's reconciliation, with what the store may already know:
+    an agent written before the crash is not asked again, and a call still waiting in
+    the queue (not bridged) has its AgentConnect to come, live."""
+    fixture = load_fixture("callbacks", "reconnect_after_answer")
+    (_t, ref), = originated(fixture)
+    listing = [r["event"] for r in fixture["events"]
+               if r["event"].get("ActionID") == fixture["link"]["reconcile"]["ActionID"]]
+    live = tr.live_channels(listing)
+    (ours,) = [c for c in live if c.uniqueid == ref.uniqueid]
+    assert ours.bridge_id  # cb0 is talking to the customer
+
+    def reconciled(pending: at.Pending, channels: tuple[ev.LiveChannel, ...]) -> list[str]:
+        return decision_lines(at.Attempts(ManualClock(T0)).reconcile([pending], channels))
+
+    assert reconciled(at.Pending(ref, answered=True), live) == [
+        "followed again (answered=True)", "asks the channel for its agent"]
+    assert reconciled(at.Pending(ref, answered=True, agent="Local/4000@testbed-agents/n"),
+                      live) == ["followed again (answered=True)"]
+    waiting = tuple(c if c is not ours else ev.LiveChannel(c.uniqueid, c.state) for c in live)
+    assert reconciled(at.Pending(ref, answered=True), waiting) == [
+        "followed again (answered=True)"]
+
+
+def test_the_member_reply_is_read_at_the_boundary() -> None:
+    ok = {"Response": "Success", "Variable": "MEMBERINTERFACE",
+          "Value": "Local/4000@testbed-agents/n"}
+    assert tr.member_of_channel("u", ok) == ev.MemberOfChannel("u", "Local/4000@testbed-agents/n")
+    assert tr.member_of_channel("u", {**ok, "Value": ""}) is None  # no agent (yet)
+    for bad in ({**ok, "Value": "Local/4000\r\nAction: Originate"}, {**ok, "Value": "x" * 129},
+                {**ok, "Variable": "CC_NUMBER"}, {"Response": "Error", "Message": "No such channel"}):
+        with pytest.raises(MalformedEvent) as raised:
+            tr.member_of_channel("u", bad)
+        assert raised.value.error_id == "ami.malformed_event"
+    # an agent-first attempt never takes a member from it: its agent is the campaign's
+    machine = at.Attempts(ManualClock(T0))
+    machine.dialing(at.AttemptRef(1, 1, "u", "a", "19901020031", at.Mode.AGENT_FIRST))
+    assert machine.handle(ev.MemberOfChannel("u", "Local/4000@testbed-agents/n")) == []
+
+
+@pytest.mark.parametrize("with_reply", [True, False])
+async def test_a_hangup_while_the_channels_are_listed_is_not_lost(db_url: str,
+                                                                  with_reply: bool) -> None:
+    """After a restart, the attempt's Hangup (and OriginateResponse) reach the new
+    process while CoreShowChannels is still answering, listing the channel alive:
+    followed since before the listing, it ends with its outcome; it used to be
+    dropped, leaving the attempt `dialing` with nothing more to come."""
+    fixture = load_fixture("callbacks", "reconnect_then_no_answer")
+    (_t, ref), = originated(fixture)
+    events = fixture["events"]
+    moved = [r for r in events if r["event"].get("Uniqueid") == ref.uniqueid
+             and (r["event"].get("Event") == "Hangup"
+                  or (with_reply and r["event"].get("Event") == "OriginateResponse"))]
+    complete = next(r for r in events if r["event"].get("Event") == "CoreShowChannelsComplete")
+    early = copy.deepcopy(fixture)
+    early["events"] = []
+    for r in events:
+        if r is complete:
+            early["events"] += [{**m, "t": complete["t"]} for m in moved]
+        if not any(r is m for m in moved):
+            early["events"].append(r)
+    attempt, contact, _sent = await _play(db_url, "reconnect_then_no_answer", restart=True,
+                                          fixture=early)
+    assert (attempt.status, attempt.outcome, attempt.cause) == ("ended", "no_answer", 19)
+    assert attempt.reason == (3 if with_reply else None)
+    assert contact.status == "pending"  # retried after its gap, never left `dialing`
+
+
+def test_a_hangup_before_the_listing_waits_for_it() -> None:
+    """Resumed from the store, a Hangup before the listing cannot tell whether the
+    call was answered while we were away (cause 16 would read as no answer): the
+    listing decides; gone by then, a person does."""
+    ref = at.AttemptRef(1, 1, "cb-x", "a1", "19901030001")
+    for listed, expected in (
+            ((ev.LiveChannel("cb-x", at.CHANNEL_STATE_UP, "b"),),
+             ["answered", "ended: the agent records the outcome (cause=16)"]),
+            ((), ["vanished: review"])):
+        machine = at.Attempts(ManualClock(T0))
+        machine.resume([at.Pending(ref, answered=False)])
+        assert machine.handle(ev.ChannelHungUp("cb-x", "", 16)) == []
+        assert decision_lines(machine.reconcile([at.Pending(ref, answered=False)],
+                                                listed)) == expected
+        assert not machine.watched

@@ -144,3 +144,50 @@ def test_a_quiet_queue_is_still_sampled_on_time() -> None:
     times = [o.at for o in samples]
     assert times[0] == 1000.0 and len(times) == 60
     assert all(b - a == 5.0 for a, b in itertools.pairwise(times))
+
+
+def test_several_ami_servers_each_named(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[[ami]]\nname = 'pbx1'\nport = 5001\n"
+                    "[[ami]]\nname = 'pbx2'\nport = 5002\nsecret = 'in-file'\n")
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "ami.pbx1.secret").write_text("cred-1\n")
+    cfg = load(path, environ={"CALLCENTER__AMI__PBX2__SECRET": "env-2",
+                              "CALLCENTER__AMI__USERNAME": "everyone",
+                              "CREDENTIALS_DIRECTORY": str(creds)})
+    servers = cfg.every(AmiSettings)
+    assert [(s.name, s.port, s.secret, s.username) for s in servers] == [
+        ("pbx1", 5001, "cred-1", "everyone"), ("pbx2", 5002, "env-2", "everyone")]
+    assert cfg.get(AmiSettings) is servers[0]  # the first server for single-server readers
+    assert [s.health_part for s in servers] == ["ami:pbx1", "ami:pbx2"]
+
+
+def test_a_single_ami_table_is_the_default_server(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[ami]\nport = 5001\n")
+    (server,) = load(path, environ={"CALLCENTER__AMI__DEFAULT__SECRET": "s"}).every(AmiSettings)
+    assert (server.name, server.port, server.secret, server.health_part) == (
+        "default", 5001, "s", "ami")
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("[[ami]]\nname = 'a'\n[[ami]]\nname = 'a'\n", "ami.name"),
+    ("[[ami]]\nname = 'a'\n[[ami]]\nport = 1\n", "ami.name"),
+    ("[[ami]]\nname = 'Bad Name'\n", "ami.name"),
+    ("[[rules]]\nmax_rings = 3\n", "rules"),
+])
+def test_bad_server_lists_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load(path, environ={})
+    assert err.value.key == key
+
+
+def test_an_override_naming_no_server_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[[ami]]\nname = 'pbx1'\n")
+    with pytest.raises(ConfigError) as err:
+        load(path, environ={"CALLCENTER__AMI__PBX9__SECRET": "x"})
+    assert err.value.key == "CALLCENTER__AMI__PBX9__SECRET"
