@@ -22,5 +22,6 @@ def health_view(c: Condition, servers: Mapping[str, str]) -> dict[str, Any]:
 
 def health_views(parts: Mapping[str, Condition], servers: Mapping[str, str]) -> list[dict[str, Any]]:
     rank = {name: i for i, name in enumerate(ORDER)}
-    return [health_view(c, servers)
-            for c in sorted(parts.values(), key=lambda c: (rank.get(c.part, len(ORDER)), c.part))]
+    # "ami:<server>" (one of several Asterisk servers) ranks as the AMI link.
+    return [health_view(c, servers) for c in sorted(
+        parts.values(), key=lambda c: (rank.get(c.part.split(":")[0], len(ORDER)), c.part))]

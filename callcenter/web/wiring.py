@@ -10,7 +10,6 @@ from typing import Any
 
 import structlog
 
-from callcenter.ami.settings import AmiSettings
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
 from callcenter.domain.kpi_glossary import glossary
@@ -44,9 +43,9 @@ def _display(board: WallboardSettings, level1: int, level2: int) -> dict[str, An
             "chart_hours": board.chart_hours, "alert_sound": board.alert_sound}
 
 
-def _server(core: Core) -> str:
-    ami = core.config.get(AmiSettings)
-    return f"{ami.host}:{ami.port}"
+def _servers(core: Core) -> dict[str, str]:
+    """Each Asterisk link's health part -> the server it talks to (host:port)."""
+    return {s.health_part: f"{s.settings.host}:{s.settings.port}" for s in core.servers.values()}
 
 
 def wire(core: Core) -> Contribution:
@@ -73,7 +72,7 @@ def wire(core: Core) -> Contribution:
                                        pause_seed(core.engine, core.clock.now(), core.tz)),
                     display=_display(core.config.get(WallboardSettings), th.level1_threshold,
                                      th.level2_threshold),
-                    health=core.health.snapshot, servers={"ami": _server(core)},
+                    health=core.health.snapshot, servers=_servers(core),
                     definitions={t.column: {"zh": t.zh_definition, "en": t.en_definition}
                                  for t in terms if not t.table and t.column in TILE_FIGURES})
     core.app.state.ctx = WebContext(

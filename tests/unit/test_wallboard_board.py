@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import insert
 
 from callcenter.config import load
 from callcenter.core.health import Condition
+from callcenter.daemon import Daemon
 from callcenter.domain import events as ev
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import ManualClock
@@ -22,6 +24,7 @@ from callcenter.domain.rules import RingRules
 from callcenter.domain.tracker import Tracker
 from callcenter.domain.wallboard import Wallboard
 from callcenter.errors import ConfigError
+from callcenter.store import db
 from callcenter.store import models as m
 from callcenter.store.db import engine_for
 from callcenter.users.service import WebUser
@@ -179,3 +182,20 @@ async def test_health_reaches_every_page_and_a_health_only_stream_hears_nothing_
         if sub is tickets_page:
             assert [e for e, _ in got] == ["health"]
     assert [h["part"] for h in live.snapshot()["health"]] == ["ami", "writer"]
+    # Several Asterisk servers: each link ("ami:<name>") ranks as the AMI link.
+    parts["ami:pbx2"] = Condition("ami:pbx2", True, "connected", NOW)
+    assert [h["part"] for h in live.snapshot()["health"]] == ["ami", "ami:pbx2", "writer"]
+
+
+def test_each_asterisk_link_is_named_with_its_server(tmp_path: Path) -> None:
+    """The daemon wired as in production with two servers: each link's health part
+    carries the address it talks to (the blind banner and the nav name it)."""
+    path = tmp_path / "callcenter.toml"
+    path.write_text("[[ami]]\nname = 'pbx1'\nhost = '10.0.0.1'\nport = 5001\n"
+                    "[[ami]]\nname = 'pbx2'\nhost = '10.0.0.2'\nport = 5002\n")
+    url = f"sqlite:///{tmp_path}/d.db"
+    db.upgrade(url)
+    daemon = Daemon(load(path, environ={"CALLCENTER__DATABASE__URL": url}))
+    assert daemon.core.app.state.ctx.live.servers == {"ami:pbx1": "10.0.0.1:5001",
+                                                       "ami:pbx2": "10.0.0.2:5002"}
+    daemon.core.engine.dispose()

@@ -80,3 +80,26 @@ async def test_queue_names_order_paused_time_and_the_y_axis(page: Page) -> None:
     assert await js(page, "Rules.scale(3)") == {"top": 4, "ticks": [0, 1, 2, 3, 4]}
     assert await js(page, "Rules.scale(18)") == {"top": 20, "ticks": [0, 5, 10, 15, 20]}
     assert (await js(page, "Rules.scale(130)"))["top"] == 150
+
+
+async def test_blind_when_every_asterisk_link_is_down_or_the_stream_is_lost(page: Page) -> None:
+    def part(name: str, ok: bool, since: float = 0) -> dict[str, Any]:
+        return {"part": name, "ok": ok, "since": since}
+
+    async def sight(parts: list[dict[str, Any]], up: bool = True,
+                    lost: float | None = None) -> tuple[Any, list[str]]:
+        got = await js(page, "Rules.sight(args[0], args[1], args[2])", parts, up, lost)
+        return got["blind"], [h["part"] for h in got["down"]]
+
+    writer_down = part("writer", False, 5)
+    assert await sight([part("ami", True), writer_down]) == (None, [])  # not Asterisk
+    assert await sight([part("ami", False, 100), writer_down]) == (100, ["ami"])
+    # Several servers: one unseen is not blind (its share is named), all unseen is, from
+    # the moment the last went.
+    two = [part("ami:pbx1", True), part("ami:pbx2", False, 100)]
+    assert await sight(two) == (None, ["ami:pbx2"])
+    two[0] = part("ami:pbx1", False, 130)
+    assert await sight(two) == (130, ["ami:pbx1", "ami:pbx2"])
+    # The page's own stream lost: blind from then, whatever it last heard.
+    assert await sight([part("ami", True)], up=False, lost=200) == (200, [])
+    assert await sight([], up=True) == (None, [])

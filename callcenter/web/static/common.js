@@ -115,13 +115,10 @@ const CC = {
 
   detail(h) { const key = `detail_${h.detail}`; return this.words[key] ?? h.detail; },
 
-  partName(h) { return `${this.t(`part_${h.part}`)}${h.server ? ` ${h.server}` : ""}`; },
-
-  // Asterisk is out of sight (its link down, or this page's stream): since when, or null.
-  blindSince() {
-    const ami = this.health.get("ami");
-    if (ami && !ami.ok) return ami.since;
-    return this.streamUp ? null : this.lostAt ?? null;
+  // "ami:pbx2" (one of several Asterisk servers) is the Asterisk link, named.
+  partName(h) {
+    const [kind, name] = h.part.split(":");
+    return `${this.t(`part_${kind}`)}${name ? ` ${name}` : ""}${h.server ? ` ${h.server}` : ""}`;
   },
 
   now() { return Date.now() / 1000 + this.skew; },

@@ -49,6 +49,18 @@ const Rules = {
     return out;
   },
 
+  // The Asterisk links among the daemon's parts ("ami", or "ami:<server>" with several
+  // servers): those down, and since when the page is blind — every link down (from the
+  // moment the last one went: until then figures still came), else its own stream lost
+  // (`lostAt`); null while it sees.  One server of several down is not blind: its part
+  // of the figures is stale, which the page says.
+  sight(parts, streamUp, lostAt) {
+    const links = parts.filter((h) => h.part === "ami" || h.part.startsWith("ami:"));
+    const down = links.filter((h) => !h.ok);
+    if (links.length && down.length === links.length) return { blind: Math.max(...down.map((h) => h.since)), down };
+    return { blind: streamUp ? null : lostAt ?? null, down };
+  },
+
   // The y-axis: a round top at least `least`, and its ticks (about four).
   scale(least) {
     const top = Math.max(4, least);

@@ -9,7 +9,8 @@ const ratings = new Map();  // queue -> today's rating split (满意/一般/不�
 const RATED = ["satisfied", "ordinary", "unsatisfied"];
 
 // Now, or the moment Asterisk went out of sight: durations never count on blind.
-function boardNow() { return CC.blindSince() ?? CC.now(); }
+function boardNow() { return sight().blind ?? CC.now(); }
+function sight() { return Rules.sight([...CC.health.values()], CC.streamUp, CC.lostAt); }
 
 // Today's ratings of the queue's calls (the caller's survey key and the desk's, both
 // counted; the line below says how many came from each): a bar and the three shares.
@@ -157,18 +158,20 @@ async function showHistory() {
 // Blind or not: the banner, the greyed figures, "as of"; back in sight, a fresh snapshot.
 let wasBlind = false;
 function renderBlind() {
-  const since = CC.blindSince();
+  const { blind: since, down } = sight();
   const blind = since !== null;
+  const partial = !blind && down.length > 0;  // one of several Asterisk servers unseen
   document.body.classList.toggle("blind", blind);
   const banner = document.getElementById("blind-banner"), asOf = document.getElementById("as-of");
-  banner.classList.toggle("hidden", !blind); asOf.classList.toggle("hidden", !blind);
+  banner.classList.toggle("hidden", !blind && !partial); banner.classList.toggle("partial", partial);
+  asOf.classList.toggle("hidden", !blind);
+  const links = down.map((h) => `${CC.partName(h)}: ${CC.detail(h)}`).join(" · ");
   if (blind) {
-    const ami = CC.health.get("ami");
-    const why = CC.streamUp ? `${CC.partName(ami)}: ${CC.detail(ami)}` : CC.t("stream_lost");
-    banner.textContent = `${CC.t("blind")} — ${why}`;
+    banner.textContent = `${CC.t("blind")} — ${CC.streamUp ? links : CC.t("stream_lost")}`;
     asOf.textContent = `${CC.t("as_of")} ${clock(since).split(" ").pop()}`;
     document.body.dataset.asOf = since;
   } else delete document.body.dataset.asOf;
+  if (partial) banner.textContent = `${CC.t("blind_partial")} — ${links}`;
   if (wasBlind && !blind && CC.streamUp) resync();
   if (blind !== wasBlind) { wasBlind = blind; renderQueues(); renderAgents(); }
 }
@@ -176,7 +179,7 @@ function renderBlind() {
 // Asterisk is back: its state was re-read by the daemon (QueueStatus); take it all again.
 async function resync() {
   await new Promise((r) => setTimeout(r, 1500));
-  if (CC.blindSince() === null) applySnapshot(await CC.api("GET", "/api/wallboard"));
+  if (sight().blind === null) applySnapshot(await CC.api("GET", "/api/wallboard"));
 }
 
 // A new alert flashes, and beeps where the browser lets a page make sound (after a
