@@ -27,6 +27,8 @@ class Subscriber:
     user: WebUser
     queue: asyncio.Queue[Message]
     dropped: bool = field(default=False)
+    # Only these events (a page without a stream of its own hears the health alone).
+    only: frozenset[str] | None = None
 
 
 class Hub:
@@ -35,8 +37,8 @@ class Hub:
         self._subscribers: set[Subscriber] = set()
         self.published = 0
 
-    def subscribe(self, user: WebUser) -> Subscriber:
-        sub = Subscriber(user, asyncio.Queue(self.queue_max))
+    def subscribe(self, user: WebUser, only: frozenset[str] | None = None) -> Subscriber:
+        sub = Subscriber(user, asyncio.Queue(self.queue_max), only=only)
         self._subscribers.add(sub)
         log.debug("web.subscribed", user=user.username, browsers=len(self._subscribers))
         return sub
@@ -59,7 +61,7 @@ class Hub:
     def _publish(self, event: str, data: Any, wanted: Any) -> None:
         message: Message | None = None
         for sub in list(self._subscribers):
-            if not wanted(sub.user):
+            if not wanted(sub.user) or (sub.only is not None and event not in sub.only):
                 continue
             if message is None:
                 message = (event, json.dumps(data, ensure_ascii=False, separators=(",", ":")))

@@ -4,17 +4,20 @@ is whose is the tracker's to know: this feed only reads it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from callcenter.core.health import Condition
 from callcenter.domain import outcomes as oc
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.live_view import ActiveCall, LiveView
+from callcenter.domain.paused_today import PausedToday
 from callcenter.domain.ratings_today import RatingChanged, RatingSplit
 from callcenter.domain.surge import SurgeLevel, SurgeState
 from callcenter.domain.text import plain
 from callcenter.domain.wallboard import Wallboard
+from callcenter.web.health_view import health_view, health_views
 from callcenter.web.hub import Hub
 
 NORMAL = SurgeState(SurgeLevel.NORMAL, None, 0)  # until the surge monitor says otherwise
@@ -33,6 +36,9 @@ class LiveFeed:
     def __init__(self, hub: Hub, wallboard: Wallboard, tracker: LiveView, *,
                  thresholds: dict[str, Any],
                  surge: SurgeState = NORMAL, ratings: RatingSplit | None = None,
+                 paused: PausedToday | None = None, display: Mapping[str, Any] | None = None,
+                 health: Callable[[], Mapping[str, Condition]] | None = None,
+                 servers: Mapping[str, str] | None = None,
                  definitions: dict[str, dict[str, str]] | None = None) -> None:
         self.hub = hub
         self.wallboard = wallboard
@@ -40,10 +46,32 @@ class LiveFeed:
         self.surge = surge
         self.thresholds = thresholds
         self.ratings = ratings  # today's rating split per queue
+        self.paused = paused  # today's paused time per agent and reason
+        self.display = dict(display or {})  # the wallboard's settings: bands, names, chart
+        self.health = health or dict
+        self.servers = dict(servers or {})  # part -> the Asterisk server it talks to
+        self._queues_of: dict[str, list[str]] = {}  # interface -> queues it is logged in to
         self.definitions = definitions or {}  # the tile figures' glossary (中文, English)
+
+    def agent_view(self, interface: str) -> dict[str, Any]:
+        """An agent's row: the day's figures, the queues it is in, paused time by reason."""
+        queues = self._queues_of[interface] = [
+            m.queue for m in self.tracker.memberships_of(interface)]
+        return {**self.wallboard.agents[interface].view(), "queues": queues,
+                "paused_today": self.paused.view(interface) if self.paused else {}}
+
+    def _moved_agents(self) -> set[str]:
+        """Agents whose queues changed without a change of state (a second queue)."""
+        return {interface for interface in self.wallboard.agents
+                if [m.queue for m in self.tracker.memberships_of(interface)]
+                != self._queues_of.get(interface)}
 
     def on_outcomes(self, outcomes: Sequence[oc.Outcome]) -> None:
         changes = self.wallboard.apply(outcomes)
+        if self.paused is not None:
+            changes.agents |= self.paused.apply(outcomes) & set(self.wallboard.agents)
+        if changes.queues:
+            changes.agents |= self._moved_agents()
         for o in outcomes:
             if isinstance(o, oc.TicketOpened | oc.TicketParticipantAdded):
                 # A new call, or a transfer: the ticket follows the caller.
@@ -64,7 +92,7 @@ class LiveFeed:
         for name in changes.queues:
             self.hub.to_supervisors("queue", self.wallboard.queues[name].view())
         for interface in changes.agents:
-            view = self.wallboard.agents[interface].view()
+            view = self.agent_view(interface)
             self.hub.to_supervisors("agent", view)
             self.hub.to_agent(interface, "me", view)
         for at, waiting in changes.points:
@@ -73,6 +101,13 @@ class LiveFeed:
     def on_alerts(self, transitions: Sequence[AlertTransition]) -> None:
         for t in transitions:
             self.hub.to_supervisors("alert", {**asdict(t), "change": t.change.value})
+
+    def on_health(self, conditions: Sequence[Condition]) -> None:
+        for c in conditions:
+            self.hub.to_everyone("health", health_view(c, self.servers))
+
+    def health_snapshot(self) -> list[dict[str, Any]]:
+        return health_views(self.health(), self.servers)
 
     def on_surge(self, states: Sequence[SurgeState]) -> None:
         self.surge = states[-1]
@@ -85,6 +120,11 @@ class LiveFeed:
             self.hub.to_supervisors("ratings", self.ratings.view(queue))
 
     def snapshot(self) -> dict[str, Any]:
-        return {**self.wallboard.snapshot(), "surge": self.surge.view(),
-                "thresholds": self.thresholds, "definitions": self.definitions,
+        board = self.wallboard.snapshot()
+        board.pop("agents")  # each with the queues it is in and today's paused time
+        agents = [self.agent_view(interface) for interface in sorted(
+            self.wallboard.agents, key=lambda i: (self.wallboard.agents[i].name, i))]
+        return {**board, "agents": agents, "surge": self.surge.view(),
+                "thresholds": self.thresholds, **self.display,
+                "definitions": self.definitions, "health": self.health_snapshot(),
                 "ratings": self.ratings.views() if self.ratings is not None else []}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, select
 
 from callcenter.domain.kpi_periods import Period
 from callcenter.domain.ratings_today import Seed
@@ -60,4 +60,24 @@ def rating_seed(engine: Engine, now: float, tz: ZoneInfo) -> Seed:
     seed: dict[str, dict[tuple[str, str], int]] = {}
     for queue, rating, source, count in rows:
         seed.setdefault(queue, {})[(str(rating), source or "staff")] = int(count)
+    return seed
+
+
+def pause_seed(engine: Engine, now: float, tz: ZoneInfo) -> dict[str, list[tuple[str, str, float]]]:
+    """Each agent's state changes today, after its last one before midnight: today's
+    paused time by reason, after a restart."""
+    today = start_of_day(now, tz)
+    c = m.AgentStateChange
+    last_before = (select(c.agent_interface, func.max(c.at).label("at"))
+                   .where(c.at < today).group_by(c.agent_interface).subquery())
+    seed: dict[str, list[tuple[str, str, float]]] = {}
+    with engine.connect() as conn:
+        rows = list(conn.execute(
+            select(c.agent_interface, c.state, c.reason, c.at).join(
+                last_before, and_(c.agent_interface == last_before.c.agent_interface,
+                                  c.at == last_before.c.at))))
+        rows += conn.execute(select(c.agent_interface, c.state, c.reason, c.at)
+                             .where(c.at >= today).order_by(c.at, c.id)).all()
+    for interface, state, reason, at in rows:
+        seed.setdefault(interface, []).append((state, reason or "", float(at)))
     return seed

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from callcenter.checks import non_negative, one_of, port, positive
 from callcenter.config import setting
+from callcenter.errors import ConfigError
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -81,3 +83,75 @@ class WebSettings:
             user_delay_s=self.login_user_delay_s, user_delay_max_s=self.login_user_delay_max_s,
             user_window_s=self.login_user_window_s,
             known_address_s=self.login_known_address_days * 86400.0)
+
+
+def _percent(value: Any) -> str | None:
+    return None if 0 <= value <= 100 else "must be a percentage (0-100)"
+
+
+def _hours(value: Any) -> str | None:
+    return None if 1 <= value <= 24 else "must be 1 to 24 hours"
+
+
+def _names(value: Any) -> str | None:
+    for code, name in value.items():
+        if not isinstance(name, str) or not 0 < len(name) <= 40:
+            return f"{code}: a display name is 1 to 40 characters"
+    return None
+
+
+QUEUE_NAMES = {"support": "客服热线", "complaints": "投诉专席", "callback": "回访"}
+
+
+@dataclass(frozen=True, slots=True)
+class WallboardSettings:
+    """The `[wallboard]` section: when a tile turns amber or red, what queues are
+    called, how much of the day the chart shows."""
+
+    SECTION: ClassVar[str] = "wallboard"
+    # Higher is better: below amber is amber, below red is red.
+    service_level_amber_pct: float = setting(80.0, _percent)
+    service_level_red_pct: float = setting(70.0, _percent)
+    # Calls answered within three rings (every late answer costs the agent points).
+    three_ring_amber_pct: float = setting(95.0, _percent)
+    three_ring_red_pct: float = setting(90.0, _percent)
+    # Lower is better (these three): at or above amber is amber, at or above red is red.
+    abandon_rate_amber_pct: float = setting(5.0, _percent)
+    abandon_rate_red_pct: float = setting(10.0, _percent)
+    longest_wait_amber_s: float = setting(15.0, non_negative)
+    longest_wait_red_s: float = setting(60.0, non_negative)
+    waiting_amber: int = setting(0, non_negative)  # 0: the surge level-1 threshold
+    waiting_red: int = setting(0, non_negative)  # 0: the surge level-2 threshold
+    queue_names: Mapping[str, str] = setting(None, _names, factory=lambda: dict(QUEUE_NAMES))
+    chart_hours: float = setting(8.0, _hours)  # the chart shows the day's last hours
+    alert_sound: bool = True  # a new alert beeps where the browser allows sound
+
+    def __post_init__(self) -> None:
+        for figure, worse_when_higher in (("service_level", False), ("three_ring", False),
+                                          ("abandon_rate", True), ("longest_wait", True),
+                                          ("waiting", True)):
+            unit = {"service_level": "_pct", "three_ring": "_pct", "abandon_rate": "_pct",
+                    "longest_wait": "_s"}.get(figure, "")
+            amber = getattr(self, f"{figure}_amber{unit}")
+            red = getattr(self, f"{figure}_red{unit}")
+            if figure == "waiting" and (amber == 0 or red == 0):
+                continue
+            if (red < amber) if worse_when_higher else (red > amber):
+                raise ConfigError(f"wallboard.{figure}_red{unit}",
+                                  f"must be {'at or above' if worse_when_higher else 'at or below'}"
+                                  f" {figure}_amber{unit} ({amber:g})")
+
+    def bands(self, surge_level1: int, surge_level2: int) -> dict[str, dict[str, Any]]:
+        """Each figure's thresholds, as the wallboard's script reads them."""
+        return {
+            "service_level_pct": {"amber": self.service_level_amber_pct,
+                                  "red": self.service_level_red_pct, "higher_is_better": True},
+            "three_ring_pct": {"amber": self.three_ring_amber_pct,
+                               "red": self.three_ring_red_pct, "higher_is_better": True},
+            "abandon_rate_pct": {"amber": self.abandon_rate_amber_pct,
+                                 "red": self.abandon_rate_red_pct, "higher_is_better": False},
+            "longest_wait_s": {"amber": self.longest_wait_amber_s,
+                               "red": self.longest_wait_red_s, "higher_is_better": False},
+            "waiting": {"amber": self.waiting_amber or surge_level1,
+                        "red": self.waiting_red or surge_level2, "higher_is_better": False},
+        }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from fastapi import APIRouter, Request
@@ -31,14 +31,20 @@ async def wallboard_snapshot(ctx: WebContext) -> dict[str, Any]:
     return {**ctx.live.snapshot(), "alerts": open_alerts, "now": ctx.clock.now()}
 
 
-async def _snapshot(ctx: WebContext, session: Session) -> dict[str, Any]:
+HEALTH_ONLY = frozenset({"health"})
+
+
+async def _snapshot(ctx: WebContext, session: Session, health_only: bool) -> dict[str, Any]:
+    if health_only:
+        return {"health": ctx.live.health_snapshot(), "now": ctx.clock.now()}
     if session.user.is_supervisor:
         return await wallboard_snapshot(ctx)
     interface = session.user.member_interface or ""
     agent = ctx.live.wallboard.agents.get(interface)
     call = ctx.tracker.current_call(interface)
     return {"me": agent.view() if agent else None,
-            "call": call_view(call) if call else None, "now": ctx.clock.now()}
+            "call": call_view(call) if call else None, "now": ctx.clock.now(),
+            "health": ctx.live.health_snapshot()}
 
 
 def _frame(event: str, data: str) -> str:
@@ -104,10 +110,14 @@ async def _events(ctx: WebContext, sub: Subscriber, first: dict[str, Any],
 
 @router.get("/stream", summary="Server-sent events: snapshot, then every change",
             response_class=StreamingResponse)
-async def stream(session: SignedIn, request: Request) -> StreamingResponse:
+async def stream(session: SignedIn, request: Request,
+                 only: Literal["health"] | None = None) -> StreamingResponse:
+    """`?only=health`: the daemon's health alone, for pages without live figures."""
     ctx = context(request)
-    sub = ctx.hub.subscribe(session.user)  # before the snapshot: nothing falls in between
-    first = await _snapshot(ctx, session)
+    health_only = only == "health"
+    # Subscribed before the snapshot: nothing falls in between.
+    sub = ctx.hub.subscribe(session.user, HEALTH_ONLY if health_only else None)
+    first = await _snapshot(ctx, session, health_only)
     watch = _SessionWatch(ctx, request.cookies.get(SESSION_COOKIE, ""))
     return StreamingResponse(_events(ctx, sub, first, watch), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

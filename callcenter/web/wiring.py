@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import structlog
 
 from callcenter.core.core import Core
 from callcenter.core.feature import Contribution
 from callcenter.domain.kpi_glossary import glossary
+from callcenter.domain.paused_today import PausedToday
 from callcenter.domain.ratings_today import RatingSplit
 from callcenter.domain.wallboard import Wallboard
 from callcenter.errors import ServerStopped
@@ -24,8 +26,8 @@ from callcenter.web.hub import Hub
 from callcenter.web.live import LiveFeed
 from callcenter.web.ratelimit import LoginThrottle
 from callcenter.web.server import WebServer
-from callcenter.web.service import day_seed, rating_seed
-from callcenter.web.settings import WebSettings
+from callcenter.web.service import day_seed, pause_seed, rating_seed
+from callcenter.web.settings import WallboardSettings, WebSettings
 
 log = structlog.get_logger("callcenter.web")
 
@@ -33,6 +35,17 @@ SERVER_STOP_S = 5.0
 # The queue tile's day figures, whose definitions the wallboard shows on hover.
 TILE_FIGURES = frozenset({"offered", "answered", "abandoned", "short_abandoned", "timeouts",
                           "service_level_pct", "three_ring_pct", "abandon_rate_pct"})
+
+
+def _display(board: WallboardSettings, level1: int, level2: int) -> dict[str, Any]:
+    """What the wallboard's script needs of its settings (sent with every snapshot)."""
+    return {"bands": board.bands(level1, level2), "queue_names": dict(board.queue_names),
+            "chart_hours": board.chart_hours, "alert_sound": board.alert_sound}
+
+
+def _servers(core: Core) -> dict[str, str]:
+    """Each Asterisk link's health part -> the server it talks to (host:port)."""
+    return {s.health_part: f"{s.settings.host}:{s.settings.port}" for s in core.servers.values()}
 
 
 def wire(core: Core) -> Contribution:
@@ -55,6 +68,11 @@ def wire(core: Core) -> Contribution:
                                 "level1_inclusive": th.level1_inclusive,
                                 "level2_inclusive": th.level2_inclusive},
                     ratings=ratings,
+                    paused=PausedToday(core.tz, core.clock,
+                                       pause_seed(core.engine, core.clock.now(), core.tz)),
+                    display=_display(core.config.get(WallboardSettings), th.level1_threshold,
+                                     th.level2_threshold),
+                    health=core.health.snapshot, servers=_servers(core),
                     definitions={t.column: {"zh": t.zh_definition, "en": t.en_definition}
                                  for t in terms if not t.table and t.column in TILE_FIGURES})
     core.app.state.ctx = WebContext(
@@ -79,6 +97,7 @@ def wire(core: Core) -> Contribution:
             await asyncio.wait_for(stopped.wait(), SERVER_STOP_S)
 
     return Contribution(outcome_sinks=[live.on_outcomes], alert_listeners=[live.on_alerts],
+                        health_listeners=[live.on_health],
                         surge_listeners=[live.on_surge], rating_listeners=[live.on_ratings],
                         routers=[http.router, stream.router, pages.router],
                         tasks=[serve], on_stop=[stop])

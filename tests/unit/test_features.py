@@ -77,7 +77,7 @@ def test_every_section_belongs_to_one_feature_or_the_core() -> None:
     assert {"ami", "database", "center", "log", "rules", "storage", "callbacks", "surge",
             "web", "tickets", "webhooks", "outages", "recovery", "agi", "survey",
             "hotline", "reports", "recordings", "keep_place", "complaints", "ledger",
-            "ops", "desk", "spy", "cluster"} == set(names)
+            "ops", "desk", "spy", "cluster", "wallboard"} == set(names)
 
 
 def test_loading_settings_imports_no_network_library(tmp_path: Path) -> None:

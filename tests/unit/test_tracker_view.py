@@ -11,6 +11,7 @@ from callcenter.domain import events as ev
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import ManualClock
 from callcenter.domain.live_view import ActiveCall, CallBook, LiveView, PausedAgent
+from callcenter.domain.replay import replay
 from callcenter.domain.rules import RingRules
 from callcenter.domain.tracker import Tracker
 
@@ -107,6 +108,28 @@ def test_wrap_up_lasts_the_members_own_wrapuptime_else_the_rules() -> None:
         assert tracker.state_of(tracker.agents[who.interface]) is oc.AgentState.WRAP_UP
         clock.advance(0.2)
         assert tracker.state_of(tracker.agents[who.interface]) is oc.AgentState.AVAILABLE
+
+
+@pytest.mark.parametrize(("paused_s", "states"), [
+    # Unpaused inside the wrap-up: back in wrap-up until its end (Asterisk rings her
+    # only from then: wrapuptime counts from the call's end, pausing does not stop it).
+    (2.0, [("paused", 1.0), ("wrap_up", 3.0), ("available", 5.0)]),
+    # The wrap-up ended while she was paused: available the moment she unpauses.
+    (8.0, [("paused", 1.0), ("available", 9.0)]),
+])
+def test_a_pause_inside_the_wrap_up_neither_stops_nor_extends_it(
+        paused_s: float, states: list[tuple[str, float]]) -> None:
+    tracker, clock = setup(RingRules(wrapup_s=5.0))
+    answer(tracker, clock, AMY)
+    clock.advance(30)
+    tracker.handle(completed(AMY))
+    ended = clock.now()
+    # The timers fire at the tracker's deadlines between events, as in the daemon.
+    out = replay(tracker, clock, [(ended + 1, member(AMY, paused=True, reason="午休")),
+                                  (ended + 1 + paused_s, member(AMY))], until=ended + 60)
+    assert [(o.state.value, round(o.at - ended, 3)) for o in kinds(out, oc.AgentStateChanged)
+            if isinstance(o, oc.AgentStateChanged)] == states
+    assert tracker.state_of(tracker.agents[AMY.interface]) is oc.AgentState.AVAILABLE
 
 
 def test_another_calls_completion_leaves_the_current_call_alone() -> None:

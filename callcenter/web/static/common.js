@@ -7,6 +7,8 @@ const CC = {
   words: {},
   me: null,
   skew: 0, // server clock minus browser clock, seconds
+  health: new Map(),  // part -> { ok, detail, since, server }: the daemon's parts, pushed
+  streamUp: false,    // this page's push channel is connected now
 
   t(key) { return this.words[key] ?? key; },
 
@@ -56,6 +58,8 @@ const CC = {
     await this.loadWords();
     this.me = await this.api("GET", "/api/me");
     this.nav(page);
+    // A page without live figures of its own still hears the daemon's health.
+    if (document.body.dataset.stream !== "own") setTimeout(() => this.source || this.stream({}, "health"), 0);
     return this.me;
   },
 
@@ -68,7 +72,7 @@ const CC = {
       el("strong", { class: "brand" }, this.t("app")),
       ...links.map((p) => el("a", { href: `/${p}`, class: p === page ? "active" : "" }, this.t(p))),
       el("span", { class: "spacer" }),
-      el("span", { id: "live", class: "live off" }, this.t("reconnecting")),
+      el("span", { id: "health", class: "health hidden", role: "status" }),
       el("span", { class: "who" }, this.me.display_name),
       el("a", { href: `?lang=${other}`, id: "lang" }, this.t("language")),
       el("button", { id: "logout", onclick: async () => { await this.api("POST", "/api/logout"); location.href = "/login"; } },
@@ -77,24 +81,62 @@ const CC = {
   },
 
   // One EventSource per page.  It reconnects by itself; every (re)connect begins
-  // with a snapshot, so nothing missed while away stays missing.
-  stream(handlers) {
-    const live = () => document.getElementById("live");
-    const source = new EventSource("/api/stream");
+  // with a snapshot, so nothing missed while away stays missing.  The "live" badge
+  // exists only on a page holding a stream, and says whether it is connected now.
+  // Every stream carries the daemon's health ("health" messages): handlers.health and
+  // handlers.link (the stream itself up or down) hear it after the nav's pill.
+  stream(handlers, only) {
+    const badge = el("span", { id: "live", class: "live off" }, this.t("connecting"));
+    document.querySelector("#nav .spacer")?.after(badge);
+    const source = this.source = new EventSource(only ? `/api/stream?only=${only}` : "/api/stream");
+    const link = (up) => {
+      if (up) this.lostAt = null; else if (this.streamUp) this.lostAt = this.now();
+      this.streamUp = up;
+      badge.className = `live ${up ? "on" : "off"}`;
+      badge.textContent = this.t(up ? "connected" : "reconnecting");
+      handlers.link?.(up);
+    };
     source.addEventListener("snapshot", (e) => {
       const data = JSON.parse(e.data);
       if (data.now) this.skew = data.now - Date.now() / 1000;
-      live()?.classList.replace("off", "on");
-      if (live()) live().textContent = this.t("connected");
+      this.health = new Map((data.health || []).map((h) => [h.part, h]));
+      link(true);
+      this.showHealth();
       handlers.snapshot?.(data);
+      handlers.health?.();
+    });
+    source.addEventListener("health", (e) => {
+      const h = JSON.parse(e.data);
+      this.health.set(h.part, h);
+      this.showHealth();
+      handlers.health?.(h);
     });
     for (const [name, fn] of Object.entries(handlers)) {
-      if (name !== "snapshot") source.addEventListener(name, (e) => fn(JSON.parse(e.data)));
+      if (!["snapshot", "health", "link"].includes(name)) source.addEventListener(name, (e) => fn(JSON.parse(e.data)));
     }
     // The session ended (signed out elsewhere, disabled, expired): no reconnecting.
     source.addEventListener("signed_out", () => { source.close(); location.href = "/login"; });
-    source.onerror = () => { live()?.classList.replace("on", "off"); if (live()) live().textContent = this.t("reconnecting"); };
+    source.onerror = () => link(false);
     return source;
+  },
+
+  // The parts that are down, in the nav: one pill, the details in its tooltip.
+  showHealth() {
+    const pill = document.getElementById("health");
+    if (!pill) return;
+    const down = [...this.health.values()].filter((h) => !h.ok);
+    pill.classList.toggle("hidden", !down.length);
+    pill.textContent = down.length ? `⚠ ${down.map((h) => this.partName(h)).join(" · ")}` : "";
+    pill.title = down.map((h) => `${this.partName(h)}: ${this.detail(h)} (${clock(h.since)})`).join("\n");
+    pill.dataset.down = down.map((h) => h.part).join(" ");
+  },
+
+  detail(h) { const key = `detail_${h.detail}`; return this.words[key] ?? h.detail; },
+
+  // "ami:pbx2" (one of several Asterisk servers) is the Asterisk link, named.
+  partName(h) {
+    const [kind, name] = h.part.split(":");
+    return `${this.t(`part_${kind}`)}${name ? ` ${name}` : ""}${h.server ? ` ${h.server}` : ""}`;
   },
 
   now() { return Date.now() / 1000 + this.skew; },

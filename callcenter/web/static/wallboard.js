@@ -1,9 +1,16 @@
 // The wallboard: snapshot on connect, then every change pushed by the daemon.
-// Times in state and waits tick locally from the pushed timestamps.
+// Times in state and waits tick locally from the pushed timestamps; while Asterisk is
+// out of sight (its AMI link down, or this page's stream) they stop at that moment,
+// the figures are greyed and say "as of" when.
 "use strict";
-const state = { queues: new Map(), agents: new Map(), series: [], thresholds: {}, alerts: new Map(), dayStart: 0, definitions: {} };
+const state = { queues: new Map(), agents: new Map(), series: [], thresholds: {}, alerts: new Map(), dayStart: 0,
+                bands: {}, names: {}, chartHours: 8, sound: true, definitions: {} };
 const ratings = new Map();  // queue -> today's rating split (满意/一般/不满意), pushed as "ratings"
 const RATED = ["satisfied", "ordinary", "unsatisfied"];
+
+// Now, or the moment Asterisk went out of sight: durations never count on blind.
+function boardNow() { return sight().blind ?? CC.now(); }
+function sight() { return Rules.sight([...CC.health.values()], CC.streamUp, CC.lostAt); }
 
 // Today's ratings of the queue's calls (the caller's survey key and the desk's, both
 // counted; the line below says how many came from each): a bar and the three shares.
@@ -30,44 +37,71 @@ function defined(column) {
   return d ? (CC.lang === "en" ? d.en : d.zh) : undefined;
 }
 
+// A labelled figure coloured by its band; `title` (a definition) shows on hover.
+function figure(cls, label, value, band, attrs = {}, title = undefined) {
+  return el("div", { class: `fig ${cls} ${band}`, "data-band": band || undefined, title },
+    el("span", { class: "label" }, label), el("span", { class: "value", ...attrs }, value));
+}
+
 function queueTile(q) {
-  const wait = q.oldest_joined_at ? CC.now() - q.oldest_joined_at : null;
-  return el("article", { class: "tile", id: `queue-${q.queue}`, "data-queue": q.queue },
-    el("h3", {}, CC.label("queue", q.queue)),
-    el("div", { class: `big waiting${q.waiting > (state.thresholds.level1 ?? Infinity) ? " hot" : ""}`, title: CC.t("waiting") }, q.waiting),
-    el("dl", {},
-      el("dt", {}, CC.t("longest_wait")), el("dd", { class: "longest", "data-since": q.oldest_joined_at ?? "" }, duration(wait)),
-      el("dt", { title: defined("service_level_pct") }, CC.t("service_level")), el("dd", { class: "sl" }, pct(q.service_level_pct)),
-      el("dt", { title: defined("three_ring_pct") }, CC.t("three_ring")), el("dd", { class: "three-ring" }, pct(q.three_ring_pct)),
-      el("dt", { title: defined("abandon_rate_pct") }, CC.t("abandon_rate")),
-      el("dd", { class: "abandon", title: `${CC.t("short_abandons")} ${q.short_abandoned ?? 0}` }, pct(q.abandon_rate_pct)),
-      el("dt", { title: defined("answered") }, CC.t("answered_today")), el("dd", { class: "answered" }, q.answered),
-      el("dt", {}, CC.t("agents_free")), el("dd", { class: "free" }, q.agents_available),
-      el("dt", {}, CC.t("virtual_waiters")), el("dd", { class: "virtual" }, q.virtual_waiters ?? 0)),
+  const wait = q.oldest_joined_at ? boardNow() - q.oldest_joined_at : null;
+  const b = state.bands;
+  const bands = { waiting: Rules.band(q.waiting, b.waiting), longest: Rules.band(wait ?? 0, b.longest_wait_s),
+                  sl: Rules.band(q.service_level_pct, b.service_level_pct), ring: Rules.band(q.three_ring_pct, b.three_ring_pct),
+                  abandon: Rules.band(q.abandon_rate_pct, b.abandon_rate_pct) };
+  const unit = (key, u) => `${CC.t(key)} (${CC.t(u)})`;
+  const shortAbandons = `${defined("abandon_rate_pct") ?? ""}\n${CC.t("short_abandons")} ${q.short_abandoned ?? 0}`.trim();
+  return el("article", { class: `tile ${Rules.worst(Object.values(bands))}`, id: `queue-${q.queue}`, "data-queue": q.queue },
+    el("h3", { title: q.queue }, Rules.queueName(q.queue, state.names)),
+    el("div", { class: "tile-body" },
+      el("div", { class: `waiting-box ${bands.waiting}`, "data-band": bands.waiting },
+        el("div", { class: "big waiting" }, q.waiting),
+        el("div", { class: "label" }, unit("waiting", "unit_people"))),
+      el("div", { class: "figs" },
+        figure("longest", unit("longest_wait", "unit_mmss"), duration(wait), bands.longest,
+               { "data-since": q.oldest_joined_at ?? "", "data-band-of": "longest_wait_s" }),
+        figure("sl", `${CC.t("service_level")} (%)`, num(q.service_level_pct), bands.sl, {}, defined("service_level_pct")),
+        figure("three-ring", `${CC.t("three_ring")} (%)`, num(q.three_ring_pct), bands.ring, {}, defined("three_ring_pct")),
+        figure("abandon", `${CC.t("abandon_rate")} (%)`, num(q.abandon_rate_pct), bands.abandon, {}, shortAbandons),
+        figure("answered", unit("answered_today", "unit_calls"), q.answered, "", {}, defined("answered")),
+        figure("free", unit("agents_free", "unit_agents"), q.agents_available, ""),
+        figure("virtual", unit("virtual_waiting", "unit_people"), q.virtual_waiters ?? 0, ""))),
     ratingSplit(q.queue));
 }
 
+function num(value) { return value === null || value === undefined ? "–" : String(value); }
+
+// Today's paused time by reason ("午休 12:30 · 培训 45:00"), the pause in progress included.
+function pausedText(a, now) {
+  const byReason = Rules.pausedToday(a, now, state.dayStart);
+  return Object.entries(byReason).filter(([, s]) => s >= 1)
+    .map(([reason, s]) => `${reason || CC.t("pause_no_reason")} ${duration(s)}`).join(" · ");
+}
+
 function agentRow(a) {
-  return el("tr", { id: `agent-${CSS.escape(a.interface)}`, "data-interface": a.interface },
-    el("td", {}, a.name),
-    el("td", {}, el("span", { class: `state ${a.state}` }, CC.label("agent_state", a.state))),
-    el("td", { class: "num since", "data-since": a.since ?? "" }, a.since ? duration(CC.now() - a.since) : "–"),
-    el("td", {}, a.reason || ""),
-    el("td", { class: "num calls" }, a.calls),
-    el("td", { class: "num violations" }, a.violations),
-    el("td", { class: "num points" }, a.points),
+  const now = boardNow();
+  const stateText = CC.t(`state_${a.state}`) + (a.state === "paused" && a.reason ? ` · ${a.reason}` : "");
+  return el("tr", { id: `agent-${CSS.escape(a.interface)}`, "data-interface": a.interface, "data-state": a.state },
+    el("td", { class: "name" }, a.name),
+    el("td", { class: "st" }, el("span", { class: `state ${a.state}` }, stateText)),
+    el("td", { class: "num since", "data-since": a.since ?? "" }, a.since ? duration(now - a.since) : "–"),
+    el("td", { class: "agent-queues" }, (a.queues || []).map((q) => Rules.queueName(q, state.names)).join("、") || "–"),
+    el("td", { class: "paused-today", "data-agent": a.interface }, pausedText(a, now) || "–"),
+    el("td", { class: "num calls", "data-label": CC.t("calls_today") }, a.calls),
+    el("td", { class: "num violations", "data-label": CC.t("violations_today") }, a.violations),
+    el("td", { class: "num points", "data-label": CC.t("points") }, a.points),
     typeof spyCell === "function" ? spyCell(a) : null);  // spy.js: listen / whisper / barge
 }
 
 function renderQueues() {
   document.getElementById("queues").replaceChildren(
-    ...[...state.queues.values()].sort((a, b) => a.queue.localeCompare(b.queue)).map(queueTile));
+    ...[...state.queues.values()].sort((a, b) => Rules.compareQueues(a.queue, b.queue, state.names)).map(queueTile));
 }
 
 function renderAgents() {
   document.querySelector("#agents tbody").replaceChildren(
     ...[...state.agents.values()].filter((a) => a.state !== "logged_out" || a.calls)
-      .sort((a, b) => a.name.localeCompare(b.name)).map(agentRow));
+      .sort(Rules.compareAgents).map(agentRow));
 }
 
 function renderSurge(surge) {
@@ -78,37 +112,21 @@ function renderSurge(surge) {
   banner.textContent = CC.t(`surge_${level}`) + (level !== "normal" && surge.since ? ` · ${clock(surge.since)}` : "");
 }
 
-function renderChart() {
-  const svg = document.getElementById("chart");
-  const W = 800, H = 200, pad = 24;
-  const t0 = state.dayStart, t1 = t0 + 86400;  // the center's midnight, from the server
-  const th = state.thresholds;
-  const top = Math.max(4, (th.level2 ?? 0) + 2, ...state.series.map((p) => p[1]));
-  const x = (t) => pad + ((t - t0) / (t1 - t0)) * (W - 2 * pad);
-  const y = (v) => H - pad - (v / top) * (H - 2 * pad);
-  const ns = "http://www.w3.org/2000/svg";
-  const node = (tag, attrs, text) => { const n = document.createElementNS(ns, tag);
-    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); if (text) n.textContent = text; return n; };
-  const parts = [];
-  const lines = [["th1", th.level1, CC.t("level1"), th.level1_inclusive], ["th2", th.level2, CC.t("level2"), th.level2_inclusive]];
-  for (const [cls, value, label, inclusive] of lines) {
-    if (value === undefined) continue;
-    parts.push(node("line", { class: cls, x1: pad, x2: W - pad, y1: y(value), y2: y(value), "data-threshold": value }));
-    parts.push(node("text", { x: W - pad - 60, y: y(value) - 4 }, `${label} ${inclusive ? "≥" : ">"} ${value}`));
-  }
-  for (let h = 0; h <= 24; h += 6) parts.push(node("text", { x: x(t0 + h * 3600) - 8, y: H - 6 }, `${h}:00`));
-  if (state.series.length) {
-    const points = state.series.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-    parts.push(node("polyline", { class: "line", points, "data-points": state.series.length }));
-  }
-  svg.replaceChildren(...parts);
+function chart() { renderChart(state.series, state.thresholds, state.chartHours, CC.now()); }
+
+const flashUntil = new Map();  // alert id -> until when it flashes (ms)
+function flash(id) {
+  flashUntil.set(id, Date.now() + 10_000);
+  renderAlerts();
+  setTimeout(renderAlerts, 10_050);
 }
 
 function alertItem(a, history) {
   const ack = a.acknowledged_at
     ? el("span", { class: "muted acked" }, `${CC.t("acknowledged")} ${a.acknowledged_by || ""}`)
     : el("button", { class: "ack", onclick: () => acknowledge(a.id) }, CC.t("acknowledge"));
-  return el("li", { id: history ? undefined : `alert-${a.id}`, "data-kind": a.kind },
+  const flashing = !history && (flashUntil.get(a.id) ?? 0) > Date.now();
+  return el("li", { id: history ? undefined : `alert-${a.id}`, "data-kind": a.kind, class: flashing ? "flash" : undefined },
     el("span", { class: `lvl ${a.level}` }), el("span", { class: "msg" }, a.message),
     el("span", { class: "when" }, clock(a.raised_at)),
     history && a.cleared_at ? el("span", { class: "muted" }, `${CC.t("cleared")} ${clock(a.cleared_at)}`) : null,
@@ -118,6 +136,7 @@ function alertItem(a, history) {
 function renderAlerts() {
   const open = [...state.alerts.values()].filter((a) => !a.cleared_at).sort((a, b) => b.raised_at - a.raised_at);
   const list = document.getElementById("alerts");
+  document.body.classList.toggle("alerting", open.some((a) => (flashUntil.get(a.id) ?? 0) > Date.now()));
   list.replaceChildren(...(open.length ? open.map((a) => alertItem(a, false)) : [el("li", { class: "muted" }, CC.t("no_alerts"))]));
 }
 
@@ -136,11 +155,79 @@ async function showHistory() {
   }
 }
 
+// Blind or not: the banner, the greyed figures, "as of"; back in sight, a fresh snapshot.
+let wasBlind = false;
+function renderBlind() {
+  const { blind: since, down } = sight();
+  const blind = since !== null;
+  const partial = !blind && down.length > 0;  // one of several Asterisk servers unseen
+  document.body.classList.toggle("blind", blind);
+  const banner = document.getElementById("blind-banner"), asOf = document.getElementById("as-of");
+  banner.classList.toggle("hidden", !blind && !partial); banner.classList.toggle("partial", partial);
+  asOf.classList.toggle("hidden", !blind);
+  const links = down.map((h) => `${CC.partName(h)}: ${CC.detail(h)}`).join(" · ");
+  if (blind) {
+    banner.textContent = `${CC.t("blind")} — ${CC.streamUp ? links : CC.t("stream_lost")}`;
+    asOf.textContent = `${CC.t("as_of")} ${clock(since).split(" ").pop()}`;
+    document.body.dataset.asOf = since;
+  } else delete document.body.dataset.asOf;
+  if (partial) banner.textContent = `${CC.t("blind_partial")} — ${links}`;
+  if (wasBlind && !blind && CC.streamUp) resync();
+  if (blind !== wasBlind) { wasBlind = blind; renderQueues(); renderAgents(); }
+}
+
+// Asterisk is back: its state was re-read by the daemon (QueueStatus); take it all again.
+async function resync() {
+  await new Promise((r) => setTimeout(r, 1500));
+  if (sight().blind === null) applySnapshot(await CC.api("GET", "/api/wallboard"));
+}
+
+// A new alert flashes, and beeps where the browser lets a page make sound (after a
+// click on it, or in a kiosk browser allowed to): WebAudio, no sound file.
+let audio = null;
+function unlockSound() {
+  if (!state.sound) return;
+  audio ??= new (window.AudioContext || window.webkitAudioContext)();
+  audio.resume?.();
+}
+function beep() {
+  if (!state.sound || !audio || audio.state !== "running") return;
+  for (const [at, hz] of [[0, 880], [0.25, 660]]) {
+    const osc = audio.createOscillator(), gain = audio.createGain();
+    osc.frequency.value = hz; gain.gain.value = 0.2;
+    osc.connect(gain).connect(audio.destination);
+    osc.start(audio.currentTime + at); osc.stop(audio.currentTime + at + 0.18);
+  }
+  document.body.dataset.beeps = Number(document.body.dataset.beeps || 0) + 1;
+}
+
 function tick() {
+  const now = boardNow();
   document.querySelectorAll("[data-since]").forEach((node) => {
     const since = parseFloat(node.dataset.since);
-    node.textContent = isNaN(since) ? "–" : duration(CC.now() - since);
+    node.textContent = isNaN(since) ? "–" : duration(now - since);
+    const fig = node.dataset.bandOf && node.closest(".fig");
+    if (fig) {
+      const band = Rules.band(isNaN(since) ? 0 : now - since, state.bands[node.dataset.bandOf]);
+      if (fig.dataset.band !== band) renderQueues();
+    }
   });
+  document.querySelectorAll("tr[data-state='paused'] .paused-today").forEach((node) => {
+    const a = state.agents.get(node.dataset.agent);
+    if (a) node.textContent = pausedText(a, now) || "–";
+  });
+}
+
+function applySnapshot(s) {
+  state.queues = new Map(s.queues.map((q) => [q.queue, q]));
+  state.agents = new Map(s.agents.map((a) => [a.interface, a]));
+  state.series = s.series; state.thresholds = s.thresholds; state.dayStart = s.day_start;
+  state.bands = s.bands || {}; state.names = s.queue_names || {}; state.chartHours = s.chart_hours || 8;
+  state.sound = s.alert_sound !== false;
+  state.definitions = s.definitions || {};
+  if (s.alerts) state.alerts = new Map(s.alerts.map((a) => [a.id, a]));
+  ratings.clear(); (s.ratings || []).forEach((r) => ratings.set(r.queue, r));
+  renderQueues(); renderAgents(); chart(); renderSurge(s.surge); renderAlerts();
 }
 
 (async () => {
@@ -151,32 +238,30 @@ function tick() {
   });
   document.addEventListener("fullscreenchange", () => { if (!document.fullscreenElement) document.body.classList.remove("tv"); });
   if (new URLSearchParams(location.search).has("tv")) document.body.classList.add("tv");
+  for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, unlockSound);
   document.getElementById("show-history").addEventListener("click", showHistory);
   CC.stream({
-    snapshot(s) {
-      state.queues = new Map(s.queues.map((q) => [q.queue, q]));
-      state.agents = new Map(s.agents.map((a) => [a.interface, a]));
-      state.series = s.series; state.thresholds = s.thresholds; state.dayStart = s.day_start;
-      state.definitions = s.definitions || {};
-      state.alerts = new Map((s.alerts || []).map((a) => [a.id, a]));
-      ratings.clear(); (s.ratings || []).forEach((r) => ratings.set(r.queue, r));
-      renderQueues(); renderAgents(); renderChart(); renderSurge(s.surge); renderAlerts();
-    },
+    snapshot: applySnapshot,
+    health: renderBlind,
+    link: renderBlind,
     queue(q) { state.queues.set(q.queue, q); renderQueues(); },
     ratings(r) { ratings.set(r.queue, r); renderQueues(); },
     agent(a) { state.agents.set(a.interface, a); renderAgents(); },
     point(p) {
       const last = state.series[state.series.length - 1];
       if (last && last[0] === p.at) last[1] = p.waiting; else state.series.push([p.at, p.waiting]);
-      renderChart();
+      chart();
     },
     surge: renderSurge,
     alert(t) {
+      const fresh = !state.alerts.has(t.alert_id) && t.change === "raised";
       const a = state.alerts.get(t.alert_id) || { id: t.alert_id, kind: t.kind, level: t.level, message: t.message, raised_at: t.at };
       if (t.change === "cleared") a.cleared_at = t.at;
       if (t.change === "acknowledged") { a.acknowledged_at = t.at; a.acknowledged_by = a.acknowledged_by || ""; }
       state.alerts.set(t.alert_id, a); renderAlerts();
+      if (fresh) { flash(t.alert_id); beep(); }
     },
   });
   setInterval(tick, 1000);
+  window.addEventListener("resize", chart);
 })();
