@@ -43,7 +43,9 @@ from callcenter.ami.grammar import check_originate, is_name, is_recording_path
 from callcenter.domain import keep_place as kp
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import Clock
+from callcenter.domain.live_view import LiveView
 from callcenter.domain.phone import PhoneNumber, mask
+from callcenter.domain.tracker import Tracker
 from callcenter.errors import AmiError, AmiUnsafeValue
 
 log = structlog.get_logger("callcenter.agi")
@@ -133,7 +135,8 @@ class Requests:
     def __init__(self, engine: Engine, settings: KeepPlaceSettings, *, clock: Clock,
                  bridge: LoopBridge, ami: Any, to_after_hours: ToAfterHours,
                  fields: Callable[[Placeholder], dict[str, str]],
-                 handle_times: kp.HandleTimes, live: Any) -> None:
+                 handle_times: kp.HandleTimes, live: LiveView,
+                 placeholders: Tracker) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock
@@ -142,7 +145,11 @@ class Requests:
         self.to_after_hours = to_after_hours
         self.fields = fields
         self.handle_times = handle_times
-        self.live = live  # the tracker (read on the loop only)
+        # Both read on the loop only.  The figures the caller hears are every server's;
+        # placeholders wait where they are originated (the first server): its tracker
+        # is told of them.
+        self.live = live
+        self.placeholders = placeholders
         self._campaign: list[int] = []
         self._first_use = threading.Lock()
         self._joining: dict[str, threading.Event] = {}  # placeholder uniqueid -> joined
@@ -185,7 +192,7 @@ class Requests:
         self._joining[p.ids[0]] = joined
         try:
             fields = self.fields(p)
-            self.bridge.call(lambda: self.live.expect_virtual(waiter), timeout=2.0)
+            self.bridge.call(lambda: self.placeholders.expect_virtual(waiter), timeout=2.0)
             self.bridge.run(self.ami.action({**fields, "Action": "Originate", "Async": "true"},
                                             as_list=False, timeout=self.settings.join_timeout_s),
                             timeout=self.settings.join_timeout_s + 1.0)
@@ -257,7 +264,7 @@ class Requests:
         """At start (on the loop, before the AMI link): the tracker is told of every
         request still waiting, whose placeholder a resync will find in its queue."""
         for waiter in service.waiting_keep_place(self.engine, self.campaign()):
-            self.live.expect_virtual(waiter)
+            self.placeholders.expect_virtual(waiter)
 
     def expire(self) -> int:
         """Requests past their expiry whose placeholder's end was never seen; requests

@@ -111,9 +111,9 @@ def scripts(core: Core, bridge: LoopBridge) -> tuple[dict[str, Script], Requests
                                             recording=recordings.asterisk_name),
         handle_times=kp.HandleTimes(keep.handle_window, keep.default_handle_s,
                                     core.config.get(RulesSettings).wrapup_s),
-        # the first server's tracker: keep-your-place originates its placeholders there
-        # (core.ami), so that is where they wait and are expected
-        live=core.tracker)
+        # the caller hears every server's figures; placeholders are originated through
+        # the first server (core.ami), so its tracker expects them
+        live=core.live, placeholders=core.tracker)
     ended = KeepPlaceEnded(requests)
     return {
         "after_hours": AfterHours(hours, hotline, tz=core.tz, clock=core.clock, request=request,

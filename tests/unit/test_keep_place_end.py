@@ -147,7 +147,8 @@ def _requests(engine: Any, clock: ManualClock, tracker: Tracker,
               after_hours: _AfterHours) -> Requests:
     return Requests(engine, KeepPlaceSettings(), clock=clock, bridge=LoopBridge(), ami=None,
                     to_after_hours=after_hours, fields=lambda p: {},
-                    handle_times=kp.HandleTimes(20, 240.0, 5.0), live=tracker)
+                    handle_times=kp.HandleTimes(20, 240.0, 5.0), live=tracker,
+                    placeholders=tracker)
 
 
 def _row(engine: Any, request: int) -> dict[str, Any]:
