@@ -34,11 +34,23 @@ def request_callback(engine: Engine, campaign_id: int, number: PhoneNumber, now:
     number's earlier request was closed: it becomes a new one), or `do_not_call`.  It is
     dialed from the next opening, inside the dialer's windows, and due by the promise."""
     fresh = dict(status="pending", attempts=0, service_at=now, deadline=promise.due_at,
-                 next_due_at=promise.call_back_from, note="after hours (下班后来电)")
+                 next_due_at=promise.call_back_from, last_outcome=None, appointment_at=None,
+                 note="after hours (下班后来电)")
+    outcome, _ = _one_open_request(engine, campaign_id, number, now, fresh=fresh,
+                                   open_statuses=OPEN)
+    return outcome
+
+
+def _one_open_request(engine: Engine, campaign_id: int, number: PhoneNumber, now: float, *,
+                      fresh: dict[str, object], open_statuses: tuple[str, ...],
+                      ) -> tuple[str, int | None]:
+    """The campaign's one request for this number, made `fresh`: (`added` | `reopened`,
+    its id), (`already_open`, None) while it is in `open_statuses`, or (`do_not_call`,
+    None)."""
     with engine.begin() as conn:
         if conn.execute(select(m.DoNotCall.phone)
                         .where(m.DoNotCall.phone == number.digits)).first():
-            return "do_not_call"
+            return "do_not_call", None
         # FOR UPDATE (PostgreSQL): two calls from one number at once make one request.
         row = conn.execute(select(m.Contact.id, m.Contact.status)
                            .where(m.Contact.campaign_id == campaign_id,
@@ -48,12 +60,11 @@ def request_callback(engine: Engine, campaign_id: int, number: PhoneNumber, now:
             new_id = conn.execute(insert_for(conn, m.Contact).values(
                 campaign_id=campaign_id, phone=number.digits, created_at=now, **fresh,
             ).on_conflict_do_nothing().returning(m.Contact.id)).scalar_one_or_none()
-            return "added" if new_id is not None else "already_open"
-        if row.status in OPEN:
-            return "already_open"
-        conn.execute(update(m.Contact).where(m.Contact.id == row.id).values(
-            last_outcome=None, appointment_at=None, **fresh))
-        return "reopened"
+            return ("added", int(new_id)) if new_id is not None else ("already_open", None)
+        if row.status in open_statuses:
+            return "already_open", None
+        conn.execute(update(m.Contact).where(m.Contact.id == row.id).values(**fresh))
+        return "reopened", int(row.id)
 
 
 # -- keep your place (排队回呼) ------------------------------------------------------------
@@ -84,23 +95,8 @@ def request_keep_place(engine: Engine, campaign_id: int, number: PhoneNumber, no
     fresh = dict(status="waiting", attempts=0, service_at=now, deadline=expires_at,
                  next_due_at=expires_at, joined_at=joined_at, last_outcome=None,
                  appointment_at=None, note=f"keep your place in {queue} at {position}")
-    with engine.begin() as conn:
-        if conn.execute(select(m.DoNotCall.phone)
-                        .where(m.DoNotCall.phone == number.digits)).first():
-            return "do_not_call", None
-        row = conn.execute(select(m.Contact.id, m.Contact.status)
-                           .where(m.Contact.campaign_id == campaign_id,
-                                  m.Contact.phone == number.digits)
-                           .with_for_update()).one_or_none()
-        if row is None:
-            new_id = conn.execute(insert_for(conn, m.Contact).values(
-                campaign_id=campaign_id, phone=number.digits, created_at=now, **fresh,
-            ).on_conflict_do_nothing().returning(m.Contact.id)).scalar_one_or_none()
-            return ("added", int(new_id)) if new_id is not None else ("already_open", None)
-        if row.status in KEEP_PLACE_OPEN:
-            return "already_open", None
-        conn.execute(update(m.Contact).where(m.Contact.id == row.id).values(**fresh))
-        return "reopened", int(row.id)
+    return _one_open_request(engine, campaign_id, number, now, fresh=fresh,
+                             open_statuses=KEEP_PLACE_OPEN)
 
 
 def settle_keep_place(engine: Engine, request_id: int, status: str, note: str,
