@@ -17,6 +17,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from panoramisk import Manager
@@ -86,11 +87,12 @@ async def bare_panoramisk(blob: bytes, count: int) -> float:
 class _BenchDaemon(Daemon):
     done: asyncio.Event
 
-    def wants(self, name: str, uniqueid: str) -> bool:
-        return name == "UserEvent" or super().wants(name, uniqueid)  # the end marker
+    # Each server's AMI link hands its messages to these (one server here).
+    def server_wants(self, server: str, name: str, uniqueid: str) -> bool:
+        return name == "UserEvent" or super().server_wants(server, name, uniqueid)  # the end
 
-    def on_message(self, raw: RawMessage) -> None:
-        super().on_message(raw)
+    def server_message(self, server: str, raw: Mapping[str, str]) -> None:
+        super().server_message(server, raw)
         if raw.get("UserEvent") == "bench-end":
             self.done.set()
 
@@ -135,7 +137,7 @@ async def whole_daemon(blob: bytes, count: int,
     await fake.stop()
     if not flushed_ok:
         raise RuntimeError("the store writer did not catch up")
-    tracked = sum(getattr(h, "events_handled", 0) for h in daemon.handlers)
+    tracked = sum(getattr(h, "events_handled", 0) for h in daemon.handlers[daemon.first])
     engine = db.engine_for(url)
     with engine.connect() as conn:  # the reports' aggregation ran in the measured path
         offered = conn.execute(select(func.sum(sm.StatQueueInterval.offered))).scalar() or 0
