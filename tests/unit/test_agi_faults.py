@@ -8,6 +8,7 @@ and every bad session ends alone, logged with its error id and the call's ids.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import socket
 import time
@@ -113,8 +114,10 @@ class Running:
         return list(self.log)
 
 
-@pytest.fixture
-async def running(tmp_path: Path) -> AsyncIterator[Running]:
+@contextlib.asynccontextmanager
+async def running_daemon(tmp_path: Path, settings: dict[str, str]) -> AsyncIterator[Running]:
+    """The whole daemon in this loop on SQLite, its AMI a fake one, its FastAGI server
+    listening, every log line captured; `settings` as environment overrides."""
     url = f"sqlite:///{tmp_path}/agi.db"
     db.upgrade(url)
     fake = FakeAmi()
@@ -125,8 +128,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
         "CALLCENTER__DATABASE__URL": url, "CALLCENTER__AMI__PORT": str(ami_port),
         "CALLCENTER__AMI__USERNAME": "cc", "CALLCENTER__AMI__SECRET": fake.secret,
         "CALLCENTER__WEB__ENABLED": "false", "CALLCENTER__AGI__PORT": str(agi_port),
-        "CALLCENTER__AGI__MAX_SESSIONS": "8", "CALLCENTER__AGI__HANDSHAKE_TIMEOUT_S": "0.5",
-        "CALLCENTER__AGI__IO_TIMEOUT_S": "1", "CALLCENTER__HOTLINE__ALWAYS_OPEN": "true"}))
+        "CALLCENTER__HOTLINE__ALWAYS_OPEN": "true", **settings}))
     with structlog.testing.capture_logs() as captured:
         run = asyncio.create_task(daemon.run())
         try:
@@ -138,6 +140,14 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
             daemon.stop()
             await asyncio.wait_for(run, 15)
             await fake.stop()
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    async with running_daemon(tmp_path, {
+            "CALLCENTER__AGI__MAX_SESSIONS": "8", "CALLCENTER__AGI__HANDSHAKE_TIMEOUT_S": "0.5",
+            "CALLCENTER__AGI__IO_TIMEOUT_S": "1"}) as found:
+        yield found
 
 
 async def _until_listening(daemon: Daemon) -> None:

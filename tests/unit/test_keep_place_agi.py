@@ -17,20 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from sqlalchemy import text
 
 from callcenter.callbacks import dnc as donotcall
 from callcenter.callbacks import service as callbacks
 from callcenter.callbacks.settings import CallbacksSection, callback_settings
-from callcenter.config import load
-from callcenter.daemon import Daemon
 from callcenter.domain.phone import PhoneNumber
 from callcenter.domain.surge import SurgeLevel, SurgeState
 from callcenter.store import db
-from callcenter.testbed.asterisk import free_port
 from tests.fakeami import FakeAmi, encode
-from tests.unit.test_agi_faults import Peer, Running, _until_listening
+from tests.unit.test_agi_faults import Peer, Running, running_daemon
 
 
 class Caller(Peer):
@@ -57,37 +53,18 @@ def _session(port: int, script: str, *args: str, **how: Any) -> list[str]:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    url = f"sqlite:///{tmp_path}/kp.db"
-    db.upgrade(url)
-    fake = FakeAmi()
-    ami_port, agi_port = await fake.start(), free_port()
-    connected = asyncio.Event()
-    fake.on_connected = lambda _writer: connected.set()
-    daemon = Daemon(load(None, environ={
-        "CALLCENTER__DATABASE__URL": url, "CALLCENTER__AMI__PORT": str(ami_port),
-        "CALLCENTER__AMI__USERNAME": "cc", "CALLCENTER__AMI__SECRET": fake.secret,
-        "CALLCENTER__WEB__ENABLED": "false", "CALLCENTER__AGI__PORT": str(agi_port),
-        "CALLCENTER__AGI__IO_TIMEOUT_S": "3", "CALLCENTER__HOTLINE__ALWAYS_OPEN": "true",
-        "CALLCENTER__KEEP_PLACE__JOIN_TIMEOUT_S": "1",
-        # Dialing allowed at any hour, any day: quiet hours are tested apart.
-        "CALLCENTER__CALLBACKS__OUTER_BOUND": "00:00-23:59",
-        "CALLCENTER__CALLBACKS__SUMMER_HOURS": "00:00-23:59",
-        "CALLCENTER__CALLBACKS__SUMMER_LUNCH": "",
-        "CALLCENTER__CALLBACKS__WINTER_HOURS": "00:00-23:59",
-        "CALLCENTER__CALLBACKS__WINTER_LUNCH": "",
-        "CALLCENTER__CALLBACKS__MAKEUP_WORKDAYS": time.strftime("%Y-%m-%d"),
-        "CALLCENTER__CALLBACKS__CHANNEL_TEMPLATE": "Local/{number}@testbed-customers/n"}))
-    with structlog.testing.capture_logs() as captured:
-        run = asyncio.create_task(daemon.run())
-        try:
-            await asyncio.wait_for(connected.wait(), 5)
-            await _until_listening(daemon)
-            yield Running(daemon, fake, agi_port, url, captured)
-            assert not run.done()
-        finally:
-            daemon.stop()
-            await asyncio.wait_for(run, 15)
-            await fake.stop()
+    async with running_daemon(tmp_path, {
+            "CALLCENTER__AGI__IO_TIMEOUT_S": "3", "CALLCENTER__KEEP_PLACE__JOIN_TIMEOUT_S": "1",
+            # Dialing allowed at any hour, any day: quiet hours are tested apart.
+            "CALLCENTER__CALLBACKS__OUTER_BOUND": "00:00-23:59",
+            "CALLCENTER__CALLBACKS__SUMMER_HOURS": "00:00-23:59",
+            "CALLCENTER__CALLBACKS__SUMMER_LUNCH": "",
+            "CALLCENTER__CALLBACKS__WINTER_HOURS": "00:00-23:59",
+            "CALLCENTER__CALLBACKS__WINTER_LUNCH": "",
+            "CALLCENTER__CALLBACKS__MAKEUP_WORKDAYS": time.strftime("%Y-%m-%d"),
+            "CALLCENTER__CALLBACKS__CHANNEL_TEMPLATE": "Local/{number}@testbed-customers/n",
+    }) as found:
+        yield found
 
 
 async def _asterisk_queues_placeholders(fake: FakeAmi, stop: asyncio.Event) -> None:
