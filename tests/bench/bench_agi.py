@@ -39,7 +39,6 @@ import argparse
 import asyncio
 import contextlib
 import math
-import signal
 import statistics
 import tempfile
 import time
@@ -63,6 +62,7 @@ from tests.bench.bench_push import (
     prepare_database,
     replay,
     start_daemon,
+    stop_daemon,
     wait_until_ready,
 )
 from tests.fakeami import FakeAmi
@@ -258,13 +258,7 @@ async def run(args: argparse.Namespace) -> Result:
         finally:
             if watcher is not None:
                 watcher.cancel()
-            if child.returncode is None:
-                child.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(child.wait(), 30)
-                except TimeoutError:
-                    child.kill()
-                    await child.wait()
+            await stop_daemon(child)
             await fake.stop()
         log = log_lines(log_path)
     if child.returncode != 0:

@@ -299,6 +299,17 @@ def log_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
 
 
+
+async def stop_daemon(child: asyncio.subprocess.Process) -> None:
+    """SIGTERM (the daemon drains its writes), SIGKILL after 30 s."""
+    if child.returncode is None:
+        child.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(child.wait(), 30)
+        except TimeoutError:
+            child.kill()
+            await child.wait()
+
 async def start_daemon(url: str, ami_port: int, secret: str, web_port: int, log_level: str,
                        log_path: Path, module: str,
                        extra: dict[str, str] | None = None) -> asyncio.subprocess.Process:
@@ -431,13 +442,7 @@ async def run(seconds: float, rate: float, scale: float, log_level: str, module:
             for leftover in (listener, watcher):
                 if leftover is not None and not leftover.done():
                     leftover.cancel()
-            if child.returncode is None:
-                child.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(child.wait(), 30)
-                except TimeoutError:
-                    child.kill()
-                    await child.wait()
+            await stop_daemon(child)
             await fake.stop()
         log = log_lines(log_path)
     if child.returncode != 0:
