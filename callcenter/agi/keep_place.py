@@ -147,7 +147,10 @@ class Requests:
         self.handle_times = handle_times
         # Both read on the loop only.  The figures the caller hears are every server's;
         # placeholders wait where they are originated (the first server): its tracker
-        # is told of them.
+        # is told of them.  Not the caller's own server: the FastAGI connection does not
+        # say which Asterisk asked (several may share a host); the caller's Uniqueid
+        # would (its systemname prefix), but the request would then need its server
+        # stored, to restore the placeholder into that server's tracker at start.
         self.live = live
         self.placeholders = placeholders
         self._campaign: list[int] = []

@@ -1,4 +1,5 @@
-"""The dialer's part of the AMI stream: only the channels of its own attempts."""
+"""The dialer's part of one server's AMI stream: only the channels of its own
+attempts; on that server's (re)connect, its attempts left under way reconciled."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from callcenter.callbacks.dialer import Dialer
 
 
 class DialerStream:
-    def __init__(self, dialer: Dialer) -> None:
+    def __init__(self, dialer: Dialer, server: str | None = None) -> None:
         self.dialer = dialer
+        self.server = server
 
     def wants(self, name: str, uniqueid: str) -> bool:
         return uniqueid in self.dialer.watched
@@ -19,4 +21,4 @@ class DialerStream:
 
     async def on_connected(self) -> None:
         """Attempts left `dialing` are matched to live channels (never re-dialed)."""
-        await self.dialer.reconcile()
+        await self.dialer.reconcile(self.server)

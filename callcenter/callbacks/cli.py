@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from callcenter.ami.settings import AmiSettings
 from callcenter.callbacks import dnc, service
 from callcenter.callbacks import report as export
 from callcenter.callbacks.settings import (
@@ -39,6 +40,8 @@ def _campaign_arguments(camp: argparse.ArgumentParser) -> None:
     create.add_argument("--max-in-flight", type=int,
                         help="calls at once for this campaign (default: the settings')")
     create.add_argument("--from-tickets-since", help="add the callers of tickets since (ISO date)")
+    create.add_argument("--server", default="",
+                        help="the [[ami]] server it dials through (default: spread over those up)")
     imp = camp_sub.add_parser("import")
     imp.add_argument("campaign", type=int)
     imp.add_argument("file", type=Path)
@@ -58,7 +61,8 @@ def _campaigns(args: argparse.Namespace, ctx: CliContext) -> Any:
         campaign = service.create_campaign(engine, service.NewCampaign(
             args.name, args.kind, args.mode, args.agent,
             args.deadline or settings.followup_deadline,
-            args.max_in_flight or settings.pacing.per_campaign), now)
+            args.max_in_flight or settings.pacing.per_campaign, args.server), now,
+            servers=[s.name for s in ctx.config.every(AmiSettings)])
         added = 0
         if args.from_tickets_since:
             since = datetime.fromisoformat(args.from_tickets_since).replace(tzinfo=tz).timestamp()

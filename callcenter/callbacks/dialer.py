@@ -33,6 +33,7 @@ from callcenter.ami.translate import (
     translate_callback,
 )
 from callcenter.callbacks import service
+from callcenter.callbacks.links import DialLink, Router
 from callcenter.callbacks.settings import CallbackSettings, in_peak
 from callcenter.core.leader import LeaderGate
 from callcenter.domain import attempts as at
@@ -40,6 +41,7 @@ from callcenter.domain import events as ev
 from callcenter.domain.callbacks import Contact, Outcome, free_slots, refusal
 from callcenter.domain.clock import Clock
 from callcenter.domain.leadership import LeaderChange
+from callcenter.domain.outcomes import DEFAULT_SERVER
 from callcenter.domain.phone import PhoneNumber, PhoneRules, mask
 from callcenter.errors import AmiError, AmiUnsafeValue, InvalidPhoneNumber, MalformedEvent
 from callcenter.store import models as m
@@ -104,15 +106,17 @@ class Dialer:
                  paused_by_surge: Callable[[], bool],
                  phones: PhoneRules = STANDARD_PHONES,
                  leader: LeaderGate | None = None,
-                 recording: Callable[[str], str | None] | None = None) -> None:
+                 recording: Callable[[str], str | None] | None = None,
+                 links: Sequence[DialLink] = ()) -> None:
         self.engine = engine
         self.spec = OriginateSpec.of(settings, recording)
+        # The servers it dials through (`ami` alone: the one default server).
+        self.router = Router(links or [DialLink(DEFAULT_SERVER, ami, free_agents)])
         # Only the leader dials; alone, always.  A new leader first reconciles what the
-        # old one left under way (`ready`), then dials.
+        # old one left under way on each server (`reconciled`), then dials through it.
         self.leader = leader or LeaderGate()
-        self.ready = self.leader.is_leader()
+        self.reconciled: set[str] = set(self.router.links) if self.leader.is_leader() else set()
         self.phones = phones
-        self.ami = ami
         self.settings = settings
         self.clock = clock
         self.tz = center_tz
@@ -188,11 +192,10 @@ class Dialer:
     def on_leader(self, changes: Sequence[LeaderChange]) -> None:
         """Leadership gained: reconcile, then dial.  Lost: stop following our attempts
         (the new leader reconciles them from the store) and stop dialing."""
+        self.reconciled.clear()
         if changes[-1].leader:
-            self.ready = False
             self._spawn(self.reconcile())
             return
-        self.ready = False
         dropped = self.attempts.forget_all()
         self._arm_timer()
         log.info("callback.standing_by", attempts_left=dropped, epoch=changes[-1].epoch)
@@ -210,29 +213,53 @@ class Dialer:
     async def tick(self) -> int:
         """Start whatever attempts may start now; returns how many were started."""
         self._carry_out(self.attempts.tick())  # a late timer never holds a decision back
-        if not (self.leader.is_leader() and self.ready):
+        if not self.leader.is_leader() or self.paused_by_surge():
             return 0
-        if self.paused_by_surge() or not self.ami.connected:
+        up = self.router.up(self.reconciled)
+        if not up:
             return 0
         now = self.clock.now()
         # The tracker belongs to the event loop: read it here, not in the worker thread.
-        free_agents = self.free_agents(self.settings.callback_queue)
-        plans = await asyncio.to_thread(self._plan, now, free_agents)
+        queue = self.settings.callback_queue
+        free_agents = self.free_agents(queue)
+        plans, by_server, waiting = await asyncio.to_thread(self._plan, now, free_agents, up)
+        for campaign_id, pinned in waiting:
+            self.router.note(campaign_id, pinned, "server_down")
+        started = 0
         for contact, campaign in plans:
-            await self._dial(contact, campaign, now)
-        return len(plans)
+            server = self.router.route(campaign, up, by_server, queue)
+            if server is None:
+                continue  # waits for its server (noted once); the contact stays pending
+            by_server[server] = by_server.get(server, 0) + 1
+            await self._dial(contact, campaign, now, server)
+            started += 1
+        return started
 
-    def _plan(self, now: float, free_callback_agents: int) -> list[tuple[Any, Any]]:
+    def _plan(self, now: float, free_callback_agents: int, up: Sequence[str],
+              ) -> tuple[list[tuple[Any, Any]], dict[str, int], list[tuple[int, str]]]:
+        """The contacts due now, the attempts under way by server, and the campaigns
+        waiting for their own server (down)."""
         s = self.settings
         peak = in_peak(s, datetime.fromtimestamp(now, self.tz))
         chosen: list[tuple[Any, Any]] = []
+        waiting: list[tuple[int, str]] = []
         with self.engine.connect() as conn:
-            in_flight = dict(conn.execute(
-                select(m.Attempt.campaign_id, func.count()).where(m.Attempt.status.in_(LIVE))
-                .group_by(m.Attempt.campaign_id)).all())
+            live = conn.execute(
+                select(m.Attempt.campaign_id, m.Attempt.server, func.count())
+                .where(m.Attempt.status.in_(LIVE))
+                .group_by(m.Attempt.campaign_id, m.Attempt.server)).all()
+            in_flight: dict[int, int] = {}
+            by_server: dict[str, int] = {}
+            for campaign_id, server, n in live:
+                in_flight[campaign_id] = in_flight.get(campaign_id, 0) + n
+                name = self.router.server_of(server)
+                by_server[name] = by_server.get(name, 0) + n
             total = sum(in_flight.values())
             for campaign in conn.execute(select(m.Campaign).where(m.Campaign.status == "active")
                                          .order_by(m.Campaign.id)).all():
+                if campaign.server and campaign.server not in up:
+                    waiting.append((campaign.id, campaign.server))
+                    continue
                 agents = free_callback_agents if campaign.mode == "customer_first" else 1
                 pacing = replace(s.pacing,
                                  per_campaign=min(s.pacing.per_campaign, campaign.max_in_flight))
@@ -266,15 +293,17 @@ class Dialer:
                         chosen.append((row, campaign))
                         if len(chosen) >= slots:
                             break
-        return chosen
+        return chosen, by_server, waiting
 
-    async def _dial(self, contact: Any, campaign: Any, now: float) -> None:
+    async def _dial(self, contact: Any, campaign: Any, now: float,
+                    server: str | None = None) -> None:
+        server = server or self.router.first
         channel_id = f"cb-{uuid.uuid4().hex}"
         action_id = f"cb-act-{uuid.uuid4().hex}"
         try:  # again, just before dialing: nothing but a number reaches Originate
             number = PhoneNumber.parse(contact.phone, self.phones).digits
             check_originate(originate_fields(self.spec, at.AttemptRef(
-                0, campaign.id, channel_id, action_id, number, at.Mode(campaign.mode)),
+                0, campaign.id, channel_id, action_id, number, at.Mode(campaign.mode), server),
                 campaign.agent_interface))
         except (InvalidPhoneNumber, AmiUnsafeValue) as exc:
             log.warning("callback.refused", error_id=exc.error_id, detail=str(exc),
@@ -282,11 +311,11 @@ class Dialer:
             await asyncio.to_thread(self._refuse, contact.id, str(exc), now)
             return
         attempt_id = await asyncio.to_thread(self._store_dialing, contact, campaign, channel_id,
-                                             action_id, now)
+                                             action_id, now, server=server)
         if attempt_id is None:
             return  # someone else took it
         ref = at.AttemptRef(attempt_id, campaign.id, channel_id, action_id, number,
-                            at.Mode(campaign.mode))
+                            at.Mode(campaign.mode), server)
         fields = check_originate(originate_fields(self.spec, ref,
                                                   campaign.agent_interface))
         self.attempts.dialing(ref)  # before any event of the channel can arrive
@@ -303,7 +332,7 @@ class Dialer:
                 note=f"refused before dialing: {why}"[:500]))
 
     def _store_dialing(self, contact: Any, campaign: Any, channel_id: str, action_id: str,
-                       now: float) -> int | None:
+                       now: float, *, server: str | None = None) -> int | None:
         with self.engine.begin() as conn:
             # The leadership checked in the claim's own transaction (the epoch row stays
             # share-locked until it commits): a leader superseded meanwhile claims nothing.
@@ -319,14 +348,15 @@ class Dialer:
             return int(conn.execute(insert(m.Attempt).values(
                 contact_id=contact.id, campaign_id=campaign.id, phone=contact.phone,
                 action_id=action_id, channel_id=channel_id, status="dialing", started_at=now,
-                note="", agent_interface=campaign.agent_interface
+                note="", agent_interface=campaign.agent_interface,
+                server=server or self.router.first
             ).returning(m.Attempt.id)).scalar_one())
 
     async def _originate(self, ref: at.AttemptRef, fields: dict[str, str]) -> None:
         """Send Originate; its reply (OriginateResponse) goes to the machine like any event."""
         timeout = self.settings.policy.ring_timeout_s + REPLY_MARGIN_S
         try:
-            reply = await self.ami.originate(fields, timeout=timeout)
+            reply = await self.router.link(ref.server).originate(fields, timeout=timeout)
         except AmiError as exc:
             # Unknown fate: left `dialing` for the channel's events or reconciliation,
             # never re-sent.
@@ -350,7 +380,8 @@ class Dialer:
         """Which member took a call answered while we were away: the channel says
         (we named it: its ChannelId is its Uniqueid, which Getvar accepts)."""
         try:
-            reply = await self.ami.action({"Action": "Getvar", "Channel": ref.uniqueid,
+            reply = await self.router.link(ref.server).action({
+                "Action": "Getvar", "Channel": ref.uniqueid,
                                            "Variable": MEMBER_VARIABLE})
             event = member_of_channel(ref.uniqueid, flatten(reply))
         except MalformedEvent as exc:
@@ -426,41 +457,51 @@ class Dialer:
                     .where(m.Attempt.id == attempt_id).scalar_subquery()).values(status="review"))
 
     # -- reconciliation ------------------------------------------------------------
-    async def reconcile(self) -> None:
-        """On every (re)connect, and on taking the lead: attempts left under way (by us
-        or by the leader before us) are matched to live channels, never dialed again.
-        A standby leaves them to the leader."""
+    async def reconcile(self, server: str | None = None) -> None:
+        """On every (re)connect of a server (`server`), and on taking the lead (every
+        server linked now; the others on their connect): attempts left under way on
+        it (by us or by the leader before us) are matched to that server's live
+        channels, never dialed again.  A standby leaves them to the leader."""
         if not self.leader.is_leader():
             return
-        pending = await asyncio.to_thread(self._pending_attempts)
+        names = [server] if server is not None else [
+            name for name, link in self.router.links.items() if link.ami.connected]
+        for name in names:
+            await self._reconcile_server(self.router.server_of(name))
+
+    async def _reconcile_server(self, server: str) -> None:
+        pending = await asyncio.to_thread(self._pending_attempts, server)
         if pending:
             # Followed from before the listing: an event between the listing and the
             # reconciliation (a Hangup, an AgentConnect) is never lost.
             self.attempts.resume(pending)
-            reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
+            reply = await self.router.link(server).action({"Action": "CoreShowChannels"},
+                                                          as_list=True)
             # A malformed entry raises (an AmiError): the session is retried, rather than
             # an attempt whose entry we could not read being taken for vanished.
             live = live_channels([flatten(msg) for msg in reply])
             # Those that ended meanwhile were decided by their own events.
             pending = [p for p in pending if p.ref.uniqueid in self.watched]
             self._carry_out(self.attempts.reconcile(pending, live))
+            log.info("callback.reconciled", server=server, attempts=len(pending))
         if self.leader.is_leader():
-            self.ready = True
+            self.reconciled.add(server)
 
-    def _pending_attempts(self) -> list[at.Pending]:
+    def _pending_attempts(self, server: str) -> list[at.Pending]:
+        """The attempts under way that were dialed through this server."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(m.Attempt.id, m.Attempt.campaign_id, m.Attempt.channel_id,
                        m.Attempt.action_id, m.Attempt.phone, m.Attempt.status,
-                       m.Attempt.agent_interface, m.Campaign.mode)
+                       m.Attempt.agent_interface, m.Attempt.server, m.Campaign.mode)
                 .join(m.Campaign, m.Campaign.id == m.Attempt.campaign_id)
                 .where(m.Attempt.status.in_(LIVE))).all()
         return [at.Pending(at.AttemptRef(r.id, r.campaign_id, r.channel_id, r.action_id, r.phone,
-                                         at.Mode(r.mode)), answered=r.status == "answered",
-                           agent=r.agent_interface)
-                for r in rows]
+                                         at.Mode(r.mode), server),
+                           answered=r.status == "answered", agent=r.agent_interface)
+                for r in rows if self.router.server_of(r.server) == server]
 
 
 def _bound(ref: at.AttemptRef) -> Any:
     return log.bind(attempt=ref.attempt_id, campaign=ref.campaign_id, uniqueid=ref.uniqueid,
-                    phone=mask(ref.phone))
+                    phone=mask(ref.phone), server=ref.server)

@@ -56,6 +56,7 @@ class NewCampaignBody(BaseModel):
     agent: str | None = Field(None, pattern=_INTERFACE, description="agent_first: the agent")
     deadline: str | None = Field(None, max_length=16, description="3d | 1wd | 25nm")
     max_in_flight: int | None = Field(None, ge=1, le=50)
+    server: str = Field("", max_length=32, description="the [[ami]] server; empty: spread")
 
 
 class DncBody(BaseModel):
@@ -104,10 +105,11 @@ def routes(core: Core, settings: CallbackSettings, limits: ImportLimits,
             raise InvalidInput("a campaign needs a name")
         spec = service.NewCampaign(name, "imported", body.mode, body.agent,
                                    body.deadline or settings.followup_deadline,
-                                   body.max_in_flight or settings.pacing.per_campaign)
+                                   body.max_in_flight or settings.pacing.per_campaign,
+                                   body.server)
         try:
             new_id = await asyncio.to_thread(service.create_campaign, core.engine, spec,
-                                             core.clock.now())
+                                             core.clock.now(), list(core.servers))
         except CallcenterError as exc:
             raise InvalidInput(str(exc)) from None
         changed()

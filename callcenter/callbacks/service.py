@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -44,9 +45,15 @@ class NewCampaign:
     agent_interface: str | None = None
     deadline_rule: str = FOLLOWUP_DEADLINE
     max_in_flight: int = Pacing().per_campaign
+    server: str = ""  # the Asterisk server it dials through; "" = spread over those up
 
 
-def create_campaign(engine: Engine, spec: NewCampaign, now: float) -> int:
+def create_campaign(engine: Engine, spec: NewCampaign, now: float,
+                    servers: Collection[str] | None = None) -> int:
+    """`servers`: the configured servers' names, when the caller knows them."""
+    if spec.server and servers is not None and spec.server not in servers:
+        raise CampaignError(f"no Asterisk server {spec.server!r} (one of: "
+                            f"{', '.join(servers)}; or none to spread)")
     if spec.mode not in ("customer_first", "agent_first"):
         raise CampaignError(f"mode must be customer_first or agent_first, not {spec.mode!r}")
     if spec.mode == "agent_first" and not spec.agent_interface:
@@ -59,7 +66,8 @@ def create_campaign(engine: Engine, spec: NewCampaign, now: float) -> int:
         new_id = conn.execute(insert(m.Campaign).values(
             name=spec.name, kind=spec.kind, status="active", mode=spec.mode,
             agent_interface=spec.agent_interface, deadline_rule=spec.deadline_rule,
-            max_in_flight=spec.max_in_flight, created_at=now).returning(m.Campaign.id)).scalar_one()
+            max_in_flight=spec.max_in_flight, server=spec.server, created_at=now)
+            .returning(m.Campaign.id)).scalar_one()
         return int(new_id)
 
 
@@ -248,6 +256,7 @@ def campaigns(engine: Engine, tz: ZoneInfo) -> list[dict[str, Any]]:
             counts.setdefault(campaign_id, Counter())[status] = n
         rows = conn.execute(select(m.Campaign).order_by(m.Campaign.id)).all()
     return [{"id": c.id, "name": c.name, "kind": c.kind, "status": c.status, "mode": c.mode,
+             "server": c.server or None,
              "contacts": sum(counts.get(c.id, Counter()).values()),
              "pending": counts.get(c.id, Counter())["pending"],
              "done": counts.get(c.id, Counter())["done"],
@@ -307,7 +316,7 @@ def attempts(engine: Engine, tz: ZoneInfo, campaign_id: int | None,
         return [{"id": a.id, "campaign": a.campaign_id, "contact": a.contact_id,
                  "phone": a.phone, "status": a.status, "outcome": a.outcome,
                  "score": a.score, "agent": a.agent_interface, "reason": a.reason,
-                 "cause": a.cause, "started_at": _iso(a.started_at, tz)}
+                 "cause": a.cause, "server": a.server, "started_at": _iso(a.started_at, tz)}
                 for a in conn.execute(query)]
 
 

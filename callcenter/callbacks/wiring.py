@@ -12,6 +12,7 @@ import structlog
 from callcenter.callbacks import http, jobs, service
 from callcenter.callbacks.ami import DialerStream
 from callcenter.callbacks.dialer import Dialer
+from callcenter.callbacks.links import links_of
 from callcenter.callbacks.settings import (
     CallbackSettings,
     CallbacksSection,
@@ -119,7 +120,8 @@ def wire(core: Core) -> Contribution:
                     free_agents=core.live.agents_available,
                     paused_by_surge=lambda: hold.paused,
                     phones=core.config.get(CenterSettings).phones, leader=core.leader,
-                    recording=core.config.get(RecordingsSettings).asterisk_name)
+                    recording=core.config.get(RecordingsSettings).asterisk_name,
+                    links=links_of(core))
     abandoned = AbandonedCallers(core, settings)
     feed = CampaignFeed(core)
     dialer.on_change = feed.changed
@@ -128,7 +130,8 @@ def wire(core: Core) -> Contribution:
         outcome_sinks=[abandoned.on_outcomes],
         surge_listeners=[hold.follow],
         leader_listeners=[dialer.on_leader],
-        ami_handlers=[DialerStream(dialer)],
+        # Each server's stream: its attempts' channels, and its own reconciliation.
+        server_handlers={name: [DialerStream(dialer, name)] for name in core.servers},
         jobs=[Job("dialer", settings.dialer_interval_s, dialer.tick),
               Job("callback-deadlines", DEADLINE_CHECK_S, lambda: jobs.check_deadlines(core))],
         routers=[http.routes(core, settings, limits, feed.changed), http.page_routes()],

@@ -45,6 +45,7 @@ from callcenter.domain.callbacks import (
     network_outcome,
 )
 from callcenter.domain.clock import Clock
+from callcenter.domain.outcomes import DEFAULT_SERVER
 
 # OriginateResponse.Reason: the AST_CONTROL_* frame that ended the dialing.
 REASON_FAILED = 0  # no frame at all: the channel could not be placed
@@ -103,6 +104,7 @@ class AttemptRef:
     action_id: str
     phone: str
     mode: Mode = Mode.CUSTOMER_FIRST
+    server: str = DEFAULT_SERVER  # the Asterisk server it was dialed through
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,11 @@ class ManyServers:
             agents.update(c.agents)
         return LiveCounts(dict(waiting), longest, dict(members), dict(agents))
 
+    def membership_changes(self) -> int:
+        return sum(v.membership_changes() for v in self.views)  # each only grows
+
     def memberships_of(self, interface: str) -> tuple[QueueMembership, ...]:
-        found = [m for v in self.views for m in v.memberships_of(interface)]
-        return tuple(sorted(found, key=lambda m: m.queue))
+        found = [f for f in (v.memberships_of(interface) for v in self.views) if f]
+        if len(found) <= 1:  # the usual case: one server's phone, already sorted
+            return found[0] if found else ()
+        return tuple(sorted((m for f in found for m in f), key=lambda m: m.queue))

@@ -96,6 +96,11 @@ class LiveView(Protocol):
         """Callers waiting and agents by state, per queue, now."""
         ...
 
+    def membership_changes(self) -> int:
+        """A count of every time an interface joined or left a queue: unchanged, no
+        agent's queues changed (a reader compares it rather than asking every agent)."""
+        ...
+
     def memberships_of(self, interface: str) -> tuple[QueueMembership, ...]:
         """The queues this interface is logged in to, sorted by queue."""
         ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -222,3 +224,15 @@ Outcome = (
     | QueueExited
     | FiguresAdded
 )
+
+_STAMPED = frozenset(kind for kind in Outcome.__args__
+                     if "server" in kind.__dataclass_fields__)
+
+
+def stamped(outcomes: Sequence[Outcome], server: str) -> Sequence[Outcome]:
+    """The outcomes with the server they happened on (a tracker, or a server's
+    queue_log, knows only its own)."""
+    if server == DEFAULT_SERVER:
+        return outcomes
+    return [dataclasses.replace(o, server=server) if type(o) in _STAMPED else o  # type: ignore[arg-type]
+            for o in outcomes]

@@ -73,6 +73,7 @@ class Tracker(LiveView):
         # queue -> member interfaces, so a queue's free agents are counted without
         # walking every agent; kept with `AgentView.memberships` by _join/_leave.
         self._members: dict[str, set[str]] = {}
+        self._membership_changes = 0  # joins and leaves so far (readers compare it)
         self._dirty_queues: set[str] = set()
         self._soonest_new_deadline: float | None = None
         self.placeholders = Placeholders()  # keep-your-place requests the shell told of
@@ -165,6 +166,9 @@ class Tracker(LiveView):
             waiting={q.name: len(q.waiting) for q in self.queues.values()},
             longest_wait_s={q.name: q.longest_wait_s(now) for q in self.queues.values()},
             members=members, agents=agents)
+
+    def membership_changes(self) -> int:
+        return self._membership_changes
 
     def memberships_of(self, interface: str) -> tuple[QueueMembership, ...]:
         agent = self.agents.get(interface)
@@ -314,11 +318,13 @@ class Tracker(LiveView):
         return agent
 
     def _join(self, agent: AgentView, queue: str, membership: Membership) -> None:
+        self._membership_changes += queue not in agent.memberships
         agent.join(queue, membership)
         self._members.setdefault(queue, set()).add(agent.interface)
 
     def _leave(self, agent: AgentView, queue: str) -> None:
         if agent.leave(queue):
+            self._membership_changes += 1
             members = self._members[queue]
             members.discard(agent.interface)
             if not members:

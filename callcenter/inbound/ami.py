@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import structlog
 
@@ -19,24 +18,12 @@ from callcenter.ami.translate import KNOWN_EVENTS, MalformedEvent, snapshot, tra
 from callcenter.core.core import Core
 from callcenter.core.servers import Server
 from callcenter.core.settings import CenterSettings
-from callcenter.domain import outcomes as oc
+from callcenter.domain.outcomes import stamped
 from callcenter.errors import AmiError
 
 log = structlog.get_logger("callcenter.inbound")
 
 _LIFECYCLE = frozenset({"fullybooted", "shutdown"})
-_STAMPED = frozenset(kind for kind in oc.Outcome.__args__
-                     if "server" in kind.__dataclass_fields__)
-
-
-def stamped(outcomes: Sequence[oc.Outcome], server: str) -> Sequence[oc.Outcome]:
-    """The outcomes with the server they happened on (the tracker knows only its own)."""
-    if server == oc.DEFAULT_SERVER:
-        return outcomes
-    return [dataclasses.replace(o, server=server) if type(o) in _STAMPED else o  # type: ignore[arg-type]
-            for o in outcomes]
-
-
 class InboundStream:
     def __init__(self, core: Core, server: Server | None = None) -> None:
         self.core = core

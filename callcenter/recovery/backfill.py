@@ -21,13 +21,14 @@ from pathlib import Path
 
 import structlog
 
-from callcenter.ami.settings import AmiSettings
 from callcenter.core.core import Core
+from callcenter.core.servers import Server
 from callcenter.core.settings import CenterSettings
 from callcenter.domain import outcomes as oc
 from callcenter.domain.alerts import AlertTransition
 from callcenter.domain.cross_check import Tally
 from callcenter.domain.gap_recovery import RecoveryRules, callids, recover
+from callcenter.domain.outcomes import DEFAULT_SERVER, stamped
 from callcenter.domain.queue_log import Entry, parse_line
 from callcenter.errors import QueueLogMismatch, QueueLogUnreadable
 from callcenter.recovery import service
@@ -55,12 +56,20 @@ class _Step:
 
 
 class QueueLogReader:
-    def __init__(self, core: Core, path: Path, settings: RecoverySettings) -> None:
-        ami = core.config.get(AmiSettings)
+    """One Asterisk server's queue_log (its `[[ami]] queue_log` path): its own
+    checkpoint, link, tracker and health part (`queue_log`, `queue_log:<name>`)."""
+
+    def __init__(self, core: Core, path: Path, settings: RecoverySettings,
+                 server: Server | None = None) -> None:
+        self.server = server or next(iter(core.servers.values()))
+        ami = self.server.settings
         self.core = core
         self.path = path
+        self.name = self.server.name
+        self.several = len(core.servers) > 1
+        self.part = self.server.health_part.replace("ami", "queue_log", 1)
         self.margin_s = ami.ping_interval_s + ami.ping_timeout_s + 1.0
-        ring = core.tracker.rules
+        ring = self.server.tracker.rules
         self.rules = RecoveryRules(ring.ring_budget_s, ring.late_answer_penalty,
                                    core.config.get(CenterSettings).phones)
         self.tally = Tally(settings.cross_check_s, settle_s=2.0)
@@ -76,7 +85,7 @@ class QueueLogReader:
     def connected(self) -> None:
         """On every (re)connect, after the inbound resync: backfill the gap."""
         self.live_from = self.core.clock.now()
-        self.epoch = self.core.ami.connections
+        self.epoch = self.server.ami.connections
         self.core.tasks.spawn(self._backfill(self.epoch), name="queue-log-backfill")
 
     async def _backfill(self, epoch: int) -> None:
@@ -85,9 +94,9 @@ class QueueLogReader:
             await self.run_pass(backfill=True)
 
     def _link_up(self, epoch: int) -> bool:
-        ami = self.core.health.snapshot().get("ami")
+        ami = self.core.health.snapshot().get(self.server.health_part)
         return (ami is not None and ami.ok and epoch == self.epoch
-                and self.core.ami.connections == epoch)
+                and self.server.ami.connections == epoch)
 
     # -- a pass ----------------------------------------------------------------------
     async def run_pass(self, backfill: bool = False) -> None:
@@ -101,7 +110,7 @@ class QueueLogReader:
             if started < live_from + BACKFILL_DELAY_S:
                 return  # just connected: the backfill comes once the connect's second is stored
             # The live picture belongs to the event loop: read it here.
-            agents = {a.name: a.interface for a in self.core.tracker.agents.values()}
+            agents = {a.name: a.interface for a in self.server.tracker.agents.values()}
             try:
                 step = await asyncio.to_thread(self._read, started, live_from, agents)
             except QueueLogUnreadable as exc:
@@ -110,7 +119,7 @@ class QueueLogReader:
             if step is None:
                 return
             self._log(step)
-            self.core.outcomes.publish(step.outcomes)
+            self.core.outcomes.publish(stamped(step.outcomes, self.name))
             if not self._link_up(epoch):
                 return  # dropped meanwhile: lines taken as live may not have been
             changed = await asyncio.to_thread(self._settle, step)
@@ -120,7 +129,8 @@ class QueueLogReader:
                       read_until=self._iso(step.read_until))
             self._report(None)
             if backfill:
-                log.info("queue_log.backfilled", path=str(self.path), lines=len(step.entries),
+                log.info("queue_log.backfilled", server=self.name, path=str(self.path),
+                         lines=len(step.entries),
                          outcomes=len(step.outcomes), checkpoint_at=self._iso(step.last_entry_at),
                          live_from=self._iso(live_from))
 
@@ -140,14 +150,17 @@ class QueueLogReader:
             log.warning("queue_log.store_behind", detail="live outcomes not written yet")
             return None
         if not self._loaded:
-            found = service.load_checkpoint(self.core.engine)
+            first = self.server is next(iter(self.core.servers.values()))
+            found = service.load_checkpoint(self.core.engine, self.name,
+                                            DEFAULT_SERVER if first else None)
             self._position, self._last_entry_at = found if found else (None, None)
             self._loaded = True
         read = read_since(self.path, self._position, MAX_READ_BYTES)
         cutoff = started - self.margin_s
         if self._position is None:
             # Never read before: from now on (the history before is no gap of ours).
-            log.info("queue_log.started", path=str(self.path), offset=read.start.offset)
+            log.info("queue_log.started", server=self.name, path=str(self.path),
+                     offset=read.start.offset)
             return _Step([], [], read.start, None, cutoff, 0)
         if read.lost:
             log.warning("queue_log.rotated_away", error_id=QueueLogUnreadable.error_id,
@@ -179,23 +192,24 @@ class QueueLogReader:
             log.warning("queue_log.store_behind", detail="recovered outcomes not written yet")
             return []
         if step.position != self._position or step.last_entry_at != self._last_entry_at:
-            service.save_checkpoint(engine, str(self.path), step.position, step.last_entry_at,
-                                    now)
+            service.save_checkpoint(engine, self.name, str(self.path), step.position,
+                                    last_entry_at=step.last_entry_at, now=now)
             self._position, self._last_entry_at = step.position, step.last_entry_at
         self.tally.add(step.entries, step.read_until)
         changed: list[AlertTransition] = []
         for start in self.tally.due():
             end = start + self.tally.interval_s
             rows = service.stored_outcomes(engine, start, end, self.tally.callids(start),
-                                           AROUND_S)
+                                           AROUND_S, server=self.name if self.several else None)
             mismatches, agreed = self.tally.compare(start, rows)
             for x in mismatches:
-                log.error("queue_log.mismatch", error_id=QueueLogMismatch.error_id,
+                log.error("queue_log.mismatch", error_id=QueueLogMismatch.error_id, server=self.name,
                           queue=x.queue, start=self._iso(x.start), end=self._iso(x.end),
                           answered_queue_log=x.answered[0], answered_daemon=x.answered[1],
                           abandoned_queue_log=x.abandoned[0], abandoned_daemon=x.abandoned[1],
                           missing=list(x.missing[:20]), extra=list(x.extra[:20]))
-            changed += service.record_check(engine, mismatches, agreed, now, self.core.tz)
+            changed += service.record_check(engine, mismatches, agreed, now, self.core.tz,
+                                            server=self.name if self.several else None)
         return changed
 
     # -- telling -----------------------------------------------------------------------
@@ -203,11 +217,11 @@ class QueueLogReader:
         figures = (("checkpoint_at", self._last_entry_at or 0.0),)
         if problem is not None and problem != self._problem:
             log.warning("queue_log.unreadable", error_id=QueueLogUnreadable.error_id,
-                        detail=problem)
+                        server=self.name, detail=problem)
         elif problem is None and self._problem is not None:
-            log.info("queue_log.readable", path=str(self.path))
+            log.info("queue_log.readable", server=self.name, path=str(self.path))
         self._problem = problem
-        self.core.health.report("queue_log", problem is None,
+        self.core.health.report(self.part, problem is None,
                                 problem or f"following {self.path}", figures=figures)
 
     def _iso(self, at: float | None) -> str | None:

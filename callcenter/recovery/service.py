@@ -35,23 +35,28 @@ def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
         yield batch
 
 
-def load_checkpoint(engine: Engine) -> tuple[Position, float | None] | None:
+def load_checkpoint(engine: Engine, server: str,
+                    formerly: str | None = None) -> tuple[Position, float | None] | None:
+    """How far this server's queue_log was read; `formerly`: the name its row may
+    still have (the first server's: `default`, from before the servers had names)."""
+    names = [server] if formerly is None or formerly == server else [server, formerly]
     with engine.connect() as conn:
-        row = conn.execute(select(m.QueueLogCheckpoint)
-                           .where(m.QueueLogCheckpoint.id == 1)).one_or_none()
+        rows = {r.server: r for r in conn.execute(select(m.QueueLogCheckpoint)
+                                                  .where(m.QueueLogCheckpoint.server.in_(names)))}
+    row = next((rows[n] for n in names if n in rows), None)
     if row is None:
         return None
     return Position(row.device, row.inode, row.head, row.read_offset), row.last_entry_at
 
 
-def save_checkpoint(engine: Engine, path: str, position: Position,
+def save_checkpoint(engine: Engine, server: str, path: str, position: Position, *,
                     last_entry_at: float | None, now: float) -> None:
     values = {"path": path[:500], "device": position.device, "inode": position.inode,
               "head": position.head, "read_offset": position.offset,
               "last_entry_at": last_entry_at, "updated_at": now}
     with engine.begin() as conn:
-        conn.execute(insert_for(conn, m.QueueLogCheckpoint).values(id=1, **values)
-                     .on_conflict_do_update(index_elements=["id"], set_=values))
+        conn.execute(insert_for(conn, m.QueueLogCheckpoint).values(server=server, **values)
+                     .on_conflict_do_update(index_elements=["server"], set_=values))
 
 
 def stored(engine: Engine, callids: set[str], live_agents: Mapping[str, str]) -> Stored:
@@ -83,16 +88,19 @@ def stored(engine: Engine, callids: set[str], live_agents: Mapping[str, str]) ->
 
 
 def stored_outcomes(engine: Engine, start: float, end: float, callids: set[str],
-                    margin_s: float) -> list[StoredOutcome]:
-    """The stored calls answered or ended in and around an interval, and every call
-    queue_log names in it."""
+                    margin_s: float, *, server: str | None = None) -> list[StoredOutcome]:
+    """The stored calls answered or ended in and around an interval (on this server,
+    when several share the store), and every call queue_log names in it."""
     found: dict[tuple[str, str], StoredOutcome] = {}
     columns = (m.Call.uniqueid, m.Call.queue, m.Call.outcome, m.Call.answered_at,
                m.Call.ended_at)
     lo, hi = start - margin_s, end + margin_s
     with engine.connect() as conn:
-        rows: list[Any] = list(conn.execute(select(*columns).where(or_(
-            m.Call.answered_at.between(lo, hi), m.Call.ended_at.between(lo, hi)))))
+        around = select(*columns).where(or_(m.Call.answered_at.between(lo, hi),
+                                            m.Call.ended_at.between(lo, hi)))
+        if server is not None:
+            around = around.where(m.Call.server == server)
+        rows: list[Any] = list(conn.execute(around))
         for batch in _chunks(sorted(callids)):
             rows += conn.execute(select(*columns).where(m.Call.uniqueid.in_(batch)))
     for r in rows:
@@ -101,25 +109,28 @@ def stored_outcomes(engine: Engine, start: float, end: float, callids: set[str],
     return list(found.values())
 
 
-def _message(x: Mismatch, tz: ZoneInfo) -> str:
+def _message(x: Mismatch, tz: ZoneInfo, where: str) -> str:
     span = (f"{datetime.fromtimestamp(x.start, tz):%m-%d %H:%M}-"
             f"{datetime.fromtimestamp(x.end, tz):%H:%M}")
-    return (f"呼叫记录核对不符: {x.queue} {span} 接通 Asterisk {x.answered[0]} / 系统 "
+    return (f"呼叫记录核对不符: {x.queue}{where} {span} 接通 Asterisk {x.answered[0]} / 系统 "
             f"{x.answered[1]}, 放弃 {x.abandoned[0]} / {x.abandoned[1]} (queue_log "
             f"cross-check: answered {x.answered[0]} vs {x.answered[1]}, abandoned "
             f"{x.abandoned[0]} vs {x.abandoned[1]})")[:500]
 
 
 def record_check(engine: Engine, mismatches: Sequence[Mismatch], agreed: Iterable[str],
-                 now: float, tz: ZoneInfo) -> list[AlertTransition]:
-    """One alert per queue and interval that disagrees; a queue's open ones cleared
-    once an interval of it agrees again."""
+                 now: float, tz: ZoneInfo, *, server: str | None = None,
+                 ) -> list[AlertTransition]:
+    """One alert per queue (of this server, when named: `support@pbx2`) and interval
+    that disagrees; a queue's open ones cleared once an interval of it agrees again."""
+    where = f"@{server}" if server else ""
     changed: list[AlertTransition | None] = []
     with engine.begin() as conn:
         for x in mismatches:
-            changed.append(alerts.raise_once(conn, MISMATCH, "warning", _message(x, tz), now,
-                                             ref=f"queue_log:{x.queue}:{int(x.start)}"[:80]))
-        prefixes = tuple(f"queue_log:{q}:" for q in agreed)
+            changed.append(alerts.raise_once(
+                conn, MISMATCH, "warning", _message(x, tz, where), now,
+                ref=f"queue_log:{x.queue}{where}:{int(x.start)}"[:80]))
+        prefixes = tuple(f"queue_log:{q}{where}:" for q in agreed)
         if prefixes:
             for a in conn.execute(select(m.Alert.id, m.Alert.ref).where(
                     m.Alert.kind == MISMATCH, m.Alert.cleared_at.is_(None))):

@@ -409,13 +409,14 @@ class SetAside(Base):
 
 
 class QueueLogCheckpoint(Base):
-    """How far Asterisk's queue_log has been accounted for (one row): which file (its
-    device, inode and the hash of its first line, so a rotated or truncated file is
-    told from the one we read), the offset after the last line taken, and that
-    line's time."""
+    """How far each Asterisk server's queue_log has been accounted for (one row per
+    server): which file (its device, inode and the hash of its first line, so a
+    rotated or truncated file is told from the one we read), the offset after the
+    last line taken, and that line's time."""
 
-    __tablename__ = "queue_log_checkpoint"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    __tablename__ = "queue_log_checkpoints"
+    # The `[[ami]]` server whose file it is ("default" with one `[ami]`).
+    server: Mapped[str] = mapped_column(String(32), primary_key=True)
     path: Mapped[str] = mapped_column(String(500))
     device: Mapped[int] = mapped_column(BigInteger)
     inode: Mapped[int] = mapped_column(BigInteger)

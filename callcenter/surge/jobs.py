@@ -49,7 +49,7 @@ class SurgeWatch:
                                           self.config.scope, transition, message)
         self.core.alerts.publish(changed)
         self.core.surge.publish([SurgeState(transition.level, transition.at, transition.waiting)])
-        await carry_out(self.core.ami, self.config, transition, on_break)
+        await carry_out(self.core.ami_of, self.config, transition, on_break)
         return transition
 
     def _message(self, t: SurgeTransition, on_break: str) -> str:

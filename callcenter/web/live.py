@@ -51,6 +51,7 @@ class LiveFeed:
         self.health = health or dict
         self.servers = dict(servers or {})  # part -> the Asterisk server it talks to
         self._queues_of: dict[str, list[str]] = {}  # interface -> queues it is logged in to
+        self._memberships_seen = -1  # the tracker's membership_changes at the last look
         self.definitions = definitions or {}  # the tile figures' glossary (中文, English)
 
     def agent_view(self, interface: str) -> dict[str, Any]:
@@ -61,7 +62,13 @@ class LiveFeed:
                 "paused_today": self.paused.view(interface) if self.paused else {}}
 
     def _moved_agents(self) -> set[str]:
-        """Agents whose queues changed without a change of state (a second queue)."""
+        """Agents whose queues changed without a change of state (a second queue).
+        Every agent is looked at only when some membership changed since the last look
+        (with several servers, every server's every agent: not on every event)."""
+        changes = self.tracker.membership_changes()
+        if changes == self._memberships_seen:
+            return set()
+        self._memberships_seen = changes
         return {interface for interface in self.wallboard.agents
                 if [m.queue for m in self.tracker.memberships_of(interface)]
                 != self._queues_of.get(interface)}

@@ -99,5 +99,7 @@ def wire(core: Core) -> Contribution:
     return Contribution(outcome_sinks=[live.on_outcomes], alert_listeners=[live.on_alerts],
                         health_listeners=[live.on_health],
                         surge_listeners=[live.on_surge], rating_listeners=[live.on_ratings],
-                        routers=[http.router, stream.router, pages.router],
+                        routers=[http.router, stream.router, pages.router,
+                                 http.display_routes(core.config.get(WallboardSettings)
+                                                     .queue_names)],
                         tasks=[serve], on_stop=[stop])

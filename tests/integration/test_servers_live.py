@@ -7,11 +7,14 @@ alerted (its own outage), and resynced and alerted clear when it returns."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -55,13 +58,18 @@ def beds() -> Iterator[tuple[TestBed, TestBed]]:
         bed1.stop()
 
 
-@pytest.fixture
-def two_server_daemon(beds: tuple[TestBed, TestBed], tmp_path: Path) -> Iterator[DaemonProcess]:
+def _daemon(beds: tuple[TestBed, TestBed], tmp_path: Path, extra: str) -> DaemonProcess:
     bed1, bed2 = beds
-    proc = DaemonProcess(bed1, tmp_path, extra="[outages]\nami_alert_after_s = 1\n")
+    proc = DaemonProcess(bed1, tmp_path, extra="[outages]\nami_alert_after_s = 1\n" + extra)
     text = proc.config.read_text()
     start, end = text.index("[ami]"), text.index("[database]")
     proc.config.write_text(text[:start] + _servers(bed1, bed2) + "\n" + text[end:])
+    return proc
+
+
+@pytest.fixture
+def two_server_daemon(beds: tuple[TestBed, TestBed], tmp_path: Path) -> Iterator[DaemonProcess]:
+    proc = _daemon(beds, tmp_path, "")
     proc.start()
     yield proc
     assert proc.stop() == 0
@@ -142,3 +150,91 @@ async def test_one_daemon_follows_two_asterisks_and_survives_one_dying(
                      "a ticket on pbx2 after its return")
     assert _resynced(daemon, "pbx1") == 1  # pbx1's link never dropped meanwhile
     assert len(daemon.read("tickets")) == 4
+
+
+CALLBACKS = """
+[callbacks]
+channel_template = "Local/{number}@testbed-customers/n"
+callback_queue = "callback"
+max_in_flight_total = 4
+max_in_flight_per_campaign = 4
+max_attempts = 1
+ring_timeout_s = 6
+outer_bound = "00:00-23:59"
+summer_hours = "00:00-23:59"
+summer_lunch = ""
+winter_hours = "00:00-23:59"
+winter_lunch = ""
+makeup_workdays = ["%s"]
+dialer_interval_s = 0.5
+"""
+
+
+def _dialed(controller: Controller) -> set[str]:
+    """The callback channels this Asterisk originated (its own events say): the
+    customer's Local channel's first half, named by the dialer's ChannelId."""
+    return {e.get("Uniqueid", "") for e in controller.events
+            if e.get("Event") == "Newchannel" and e.get("Uniqueid", "").startswith("cb-")
+            and e.get("Channel", "").endswith(";1")}
+
+
+def _import(daemon: DaemonProcess, tmp_path: Path, campaign: int, numbers: list[str]) -> None:
+    contacts = tmp_path / f"contacts-{numbers[0]}.csv"
+    contacts.write_text("电话\n" + "".join(f"{n}\n" for n in numbers), encoding="utf-8")
+    imported = json.loads(daemon.cli("campaigns", "import", str(campaign), str(contacts),
+                                     "--json").stdout)
+    assert imported["imported"] == len(numbers)
+
+
+def _ended(daemon: DaemonProcess, phones: list[str]) -> list[dict[str, Any]] | None:
+    """The attempts of these numbers once each has its outcome; None until then."""
+    rows = [r for r in json.loads(daemon.cli("attempts", "list", "--json").stdout)
+            if r["phone"] in phones and r["outcome"]]
+    return rows if len(rows) == len(phones) else None
+
+
+async def test_a_spread_campaign_dials_through_both_and_only_the_live_one_when_one_stops(
+        beds: tuple[TestBed, TestBed], tmp_path: Path) -> None:
+    bed1, bed2 = beds
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    daemon = _daemon(beds, tmp_path, CALLBACKS % today)
+    daemon.start()
+    try:
+        await daemon.logged("ami.resynced", count=2)
+        async with Controller(bed1) as c1, Controller(bed2) as c2:
+            for c, agent in ((c1, Agent("4101", "cb-pbx1", answer_after=1, talk_s=1)),
+                             (c2, Agent("4201", "cb-pbx2", answer_after=1, talk_s=1))):
+                await c.clear_queues()
+                await c.login("callback", agent)  # a free callback agent on each server
+            await daemon.logged("agent.state", count=2)
+            created = json.loads(daemon.cli("campaigns", "create", "两台回访", "--json").stdout)
+            busy = [f"1990200{n:04d}" for n in range(1, 5)]  # busy at once: quick to end
+            _import(daemon, tmp_path, created["id"], busy)
+            rows = await _until(lambda: _ended(daemon, busy), 40, "four attempts ended")
+            assert {r["outcome"] for r in rows} == {"busy"}
+            by_server = {r["server"] for r in rows}
+            assert by_server == {"pbx1", "pbx2"}, rows
+            # Counted from each Asterisk's own events: every attempt went out through
+            # the server it records, each exactly once.
+            await _until(lambda: len(_dialed(c1) | _dialed(c2)) >= 4, 10, "the channels seen")
+            sides = {"pbx1": _dialed(c1), "pbx2": _dialed(c2)}
+            assert sides["pbx1"].isdisjoint(sides["pbx2"])
+            assert sum(len(v) for v in sides.values()) == 4
+            for name, seen in sides.items():
+                assert len(seen) == sum(1 for r in rows if r["server"] == name) >= 1
+
+        # pbx2 stopped: the next contacts go through pbx1 only.
+        bed2.stop()
+        await _until(lambda: _outage(daemon, "outage_ami:pbx2"), 15, "pbx2's outage alert")
+        async with Controller(bed1) as c1:
+            more = [f"1990200{n:04d}" for n in range(5, 9)]
+            _import(daemon, tmp_path, created["id"], more)
+            later = await _until(lambda: _ended(daemon, more), 40,
+                                 "four more attempts ended through pbx1")
+            assert {r["server"] for r in later} == {"pbx1"}
+            assert {r["outcome"] for r in later} == {"busy"}
+            assert len(_dialed(c1)) == 4
+        assert not [line for line in daemon.log_lines()
+                    if line.get("event") == "dialer.task_failed"]
+    finally:
+        assert daemon.stop() == 0

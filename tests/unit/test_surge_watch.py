@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from structlog.testing import capture_logs
+
 from callcenter.ami.client import AmiClient
 from callcenter.ami.settings import AmiSettings
 from callcenter.config import load
@@ -41,10 +43,10 @@ async def test_level_2_brings_supervisors_in_and_out_and_unpauses_breaks(tmp_pat
     settings = surge_config(config.get(SurgeSection), 5)
     on_break = tracker.agents_paused_for(settings.break_reasons)
     evidence = (Sample(990.0, 17),)
-    await carry_out(client, settings, SurgeTransition(SurgeLevel.NORMAL, SurgeLevel.LEVEL_2,
-                                                      1000.0, 17, evidence), on_break)
-    await carry_out(client, settings, SurgeTransition(SurgeLevel.LEVEL_2, SurgeLevel.NORMAL,
-                                                      2000.0, 3, evidence), on_break)
+    await carry_out(lambda _i: client, settings, SurgeTransition(
+        SurgeLevel.NORMAL, SurgeLevel.LEVEL_2, 1000.0, 17, evidence), on_break)
+    await carry_out(lambda _i: client, settings, SurgeTransition(
+        SurgeLevel.LEVEL_2, SurgeLevel.NORMAL, 2000.0, 3, evidence), on_break)
     client.stop()
     await task
     await fake.stop()
@@ -57,6 +59,48 @@ async def test_level_2_brings_supervisors_in_and_out_and_unpauses_breaks(tmp_pat
         ("QueueRemove", "support", "PJSIP/boss", None),
         ("QueueRemove", "complaints", "PJSIP/boss", None),
     ]  # ben's pause (training) is not a break: left alone
+
+
+async def test_each_action_goes_to_the_server_that_phone_is_on(tmp_path: Path) -> None:
+    """Two servers: amy's break ends on pbx2 (where she is a member), the supervisor
+    joins on pbx1 (where his phone is); pbx3 is down: its agent's action fails
+    alone, logged, and the others still go."""
+    config = load(None, environ={
+        "CALLCENTER__DATABASE__URL": f"sqlite:///{tmp_path}/s.db",
+        "CALLCENTER__SURGE__SUPERVISORS": "PJSIP/boss",
+        "CALLCENTER__SURGE__SUPERVISOR_QUEUES": "support",
+        "CALLCENTER__SURGE__UNPAUSE_BREAKS": "true"})
+    fakes = [FakeAmi(), FakeAmi()]
+    clients, tasks = [], []
+    for n, fake in enumerate(fakes, 1):
+        port = await fake.start()
+        client = AmiClient(AmiSettings(name=f"pbx{n}", port=port, username="cc",
+                                       secret=fake.secret), on_message=lambda _m: None)
+        tasks.append(asyncio.create_task(client.run()))
+        await client.wait_connected(3)
+        clients.append(client)
+    down = AmiClient(AmiSettings(name="pbx3", port=1, username="cc", secret="x"),
+                     on_message=lambda _m: None)  # never started: not connected
+    tracker = Tracker(RingRules(), ManualClock(1000.0))
+    for agent in ("amy", "cid"):
+        tracker.handle(ev.MemberUpdated("support", f"PJSIP/{agent}", agent, 1, True, "午休",
+                                        False))
+    settings = surge_config(config.get(SurgeSection), 5)
+    where = {"PJSIP/amy": clients[1], "PJSIP/boss": clients[0], "PJSIP/cid": down}
+    with capture_logs() as logs:
+        await carry_out(where.__getitem__, settings, SurgeTransition(
+            SurgeLevel.NORMAL, SurgeLevel.LEVEL_2, 1000.0, 17, (Sample(990.0, 17),)),
+            tracker.agents_paused_for(settings.break_reasons))
+    for client in clients:
+        client.stop()
+    await asyncio.gather(*tasks)
+    for fake in fakes:
+        await fake.stop()
+    sent = [[(a["Action"], a.get("Interface")) for a in fake.actions
+             if a["Action"] not in ("Login", "Ping", "CoreSettings", "Events")] for fake in fakes]
+    assert sent == [[("QueueAdd", "PJSIP/boss")], [("QueuePause", "PJSIP/amy")]]
+    failed = [e for e in logs if e["event"] == "surge.action_failed"]
+    assert [(e["interface"], e["server"]) for e in failed] == [("PJSIP/cid", "pbx3")]
 
 
 def test_total_scope_sums_queues_per_sample_bucket(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from callcenter.daemon import Daemon
 from callcenter.domain import events as ev
 from callcenter.domain import outcomes as oc
 from callcenter.domain.clock import ManualClock
+from callcenter.domain.live_many import ManyServers
+from callcenter.domain.live_view import QueueMembership
 from callcenter.domain.paused_today import PausedToday
 from callcenter.domain.rules import RingRules
 from callcenter.domain.tracker import Tracker
@@ -163,6 +165,41 @@ async def test_agents_carry_their_queues_and_paused_time() -> None:
     snap = live.snapshot()
     assert snap["agents"][0]["queues"] == ["complaints", "support"]
     assert snap["queue_names"] == {"support": "客服热线"}
+
+
+class _Counting(ManyServers):
+    """Several servers' view, counting how often an agent's queues are asked."""
+
+    asked = 0
+
+    def memberships_of(self, interface: str) -> tuple[QueueMembership, ...]:
+        self.asked += 1
+        return super().memberships_of(interface)
+
+
+async def test_with_several_servers_agents_are_looked_at_only_when_a_membership_changed(
+        ) -> None:
+    hub = Hub()
+    clock = ManualClock(NOW)
+    one, two = Tracker(RingRules(), clock), Tracker(RingRules(), clock)
+    view = _Counting([one, two])
+    live = LiveFeed(hub, Wallboard(TZ, clock, 5.0), view, thresholds={})
+    sup = hub.subscribe(SUPERVISOR)
+    for n in range(20):  # 20 agents on pbx2
+        live.on_outcomes(two.handle(ev.MemberUpdated("support", f"PJSIP/{n}", f"a{n}", 1,
+                                                     False, "", False)))
+    drain(sup.queue)
+    view.asked = 0
+    for n in range(50):  # callers come and go on pbx1: queues change, memberships do not
+        live.on_outcomes(one.handle(ev.CallerJoined("support", f"c{n}", f"c{n}", "", 1)))
+    assert view.asked == 0
+    assert not [e for e, _d in drain(sup.queue) if e == "agent"]
+    # A second queue on pbx2, the state unchanged: that agent's row learns of it.
+    live.on_outcomes(two.handle(ev.MemberUpdated("complaints", "PJSIP/3", "a3", 1, False, "",
+                                                 False)))
+    agents = [json.loads(d) for e, d in drain(sup.queue) if e == "agent"]
+    assert [(a["interface"], a["queues"]) for a in agents] == [
+        ("PJSIP/3", ["complaints", "support"])]
 
 
 async def test_health_reaches_every_page_and_a_health_only_stream_hears_nothing_else() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, select
 
 from callcenter import config
 from callcenter.alerts import service as alerts
+from callcenter.core import labels
 from callcenter.core.core import Core
 from callcenter.daemon import Daemon
 from callcenter.domain import events as ev
@@ -31,6 +33,7 @@ from callcenter.store import models as m
 from callcenter.store.apply import Applier
 from callcenter.users import service as users
 from callcenter.web.context import WebContext
+from callcenter.web.settings import WallboardSettings
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=TZ).timestamp()  # a Wednesday
@@ -234,6 +237,21 @@ async def test_logout_ends_the_session(web: Web) -> None:
     assert r.status_code == 204
     r = await alice.get("/api/me")
     assert r.status_code == 401
+
+
+async def test_every_signed_in_page_gets_the_queue_names_from_the_one_setting(
+        web: Web) -> None:
+    """`[wallboard.queue_names]` is the queues' one name source (no copy in the labels
+    files): an agent's pages get it as the wallboard does."""
+    names = dict(web.core.config.get(WallboardSettings).queue_names)
+    assert names["support"] == "客服热线"
+    alice = await web.signed_in("alice")
+    r = await alice.get("/api/display")
+    assert r.status_code == 200 and r.json() == {"queue_names": names}
+    assert (await web.client().get("/api/display")).status_code == 401
+    for lang in ("en", "zh-CN"):
+        words = json.loads((labels.I18N / f"labels.{lang}.json").read_text(encoding="utf-8"))
+        assert "queue" not in words and "_queue" not in words
 
 
 async def test_disabled_user_is_signed_out(web: Web) -> None:

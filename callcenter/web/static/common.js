@@ -15,6 +15,7 @@ const CC = {
   // A code's word (statuses, outcomes, reasons, states, kinds): never the raw code on a
   // page.  The words: i18n/labels.<lang>.json, and for the kinds below the page's own
   // words under a prefix (callcenter/core/labels.py reads the same files for the CLI).
+  // A queue's name ("queue"): the center's `[wallboard.queue_names]`, from /api/display.
   labels: {},
   PREFIXED: { ticket_status: "st_", priority: "pri_", mood: "mood_", rating: "rate_", agent_state: "state_", verdict: "verdict_", praise_kind: "praise_" },
   label(kind, code) {
@@ -56,7 +57,8 @@ const CC = {
 
   async start(page) {
     await this.loadWords();
-    this.me = await this.api("GET", "/api/me");
+    [this.me, this.display] = await Promise.all([this.api("GET", "/api/me"), this.api("GET", "/api/display")]);
+    this.labels.queue = this.display.queue_names;
     this.nav(page);
     // A page without live figures of its own still hears the daemon's health.
     if (document.body.dataset.stream !== "own") setTimeout(() => this.source || this.stream({}, "health"), 0);
