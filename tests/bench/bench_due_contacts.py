@@ -28,6 +28,7 @@ from callcenter.callbacks.dialer import Dialer
 from callcenter.callbacks.settings import CallbacksSection, callback_settings
 from callcenter.config import load
 from callcenter.daemon import SystemClock
+from callcenter.domain.outcomes import DEFAULT_SERVER
 from callcenter.store import db
 from callcenter.store import models as m
 
@@ -69,7 +70,8 @@ def main(contacts: int, batches: int) -> None:
         chosen = 0
         for _ in range(batches):
             t0 = time.perf_counter()
-            plan = dialer._plan(NOW, 4)  # 4 free agents, as tick() would read them
+            # 4 free agents, the one server up, as tick() would read them
+            plan, _under_way, _waiting = dialer._plan(NOW, 4, [DEFAULT_SERVER])
             timings.append((time.perf_counter() - t0) * 1000)
             chosen += len(plan)
             with engine.begin() as conn:  # as if they were dialed (not timed)
