@@ -76,7 +76,7 @@ def _campaigns(args: argparse.Namespace, ctx: CliContext) -> Any:
                                        limits=import_limits(ctx.config.get(CallbacksSection)),
                                        phones=ctx.config.get(CenterSettings).phones)
         return {"imported": len(imported.good),
-                "rejected": [{"row": row, "reason": why} for row, why in imported.rejected]}
+                "rejected": [r.as_json() for r in imported.rejected]}
     if args.action == "list":
         return service.campaigns(engine, tz)
     if args.action in ("pause", "resume"):

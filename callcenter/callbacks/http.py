@@ -133,8 +133,7 @@ def routes(core: Core, settings: CallbackSettings, limits: ImportLimits,
                 raise InvalidInput(str(exc)) from None
         changed()
         return {"imported": len(report.good), "rejected_total": len(report.rejected),
-                "rejected": [{"row": row, "reason": why}
-                             for row, why in report.rejected[:REJECTED_SHOWN]]}
+                "rejected": [r.as_json() for r in report.rejected[:REJECTED_SHOWN]]}
 
     @router.post("/campaigns/{campaign_id}/{action}", summary="Pause or resume a campaign",
                  tags=["supervisors"])

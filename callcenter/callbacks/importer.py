@@ -77,10 +77,42 @@ class ContactRow:
     member: bool
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """A refused row: a code (IMPORT_REJECTIONS) the pages word in their language, the
+    column it concerns (CONTACT_FIELDS) and a detail (the cell's text, the limit, the
+    earlier row), with the English sentence the CLI and the API's `reason` carry."""
+
+    row: int
+    code: str
+    column: str = ""
+    detail: str = ""
+
+    @property
+    def reason(self) -> str:
+        return _REASONS[self.code].format(column=self.column, detail=self.detail)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"row": self.row, "code": self.code, "column": self.column,
+                "detail": self.detail, "reason": self.reason}
+
+
+_REASONS = {
+    "control_characters": "control characters in {column}",
+    "too_long": "{column} longer than {detail} characters",
+    "missing_phone": "missing phone",
+    "invalid_number": "invalid number '{detail}'",
+    "duplicate_row": "duplicate of row {detail}",
+    "in_campaign": "already in this campaign",
+    "do_not_call": "on the do-not-call list",
+    "bad_service_date": "bad service date '{detail}'",
+}
+
+
 @dataclass
 class ImportReport:
     good: list[ContactRow] = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
 
 
 def read_table(path: Path, limits: ImportLimits) -> Iterator[Sequence[Any]]:
@@ -309,15 +341,15 @@ def _date(value: Any) -> date | None:
     return datetime.strptime(text, "%Y-%m-%d").date()
 
 
-def _problem(texts: dict[str, str]) -> str | None:
+def _problem(number: int, texts: dict[str, str]) -> Rejection | None:
     for key, text in texts.items():
         if has_controls(text):  # C0/C1 controls, bidirectional overrides and isolates
-            return f"control characters in {key}"
+            return Rejection(number, "control_characters", key)
     for key, most in _MAX_CHARS.items():
         if len(texts[key].strip()) > most:
-            return f"{key} longer than {most} characters"
+            return Rejection(number, "too_long", key, str(most))
     if not texts["phone"].strip():
-        return "missing phone"
+        return Rejection(number, "missing_phone", "phone")
     return None
 
 
@@ -339,28 +371,31 @@ def parse_contacts(rows: Iterable[Sequence[Any]], known_phones: set[str],
             return cells[index] if index is not None and index < len(cells) else None
 
         texts = {k: ("" if cell(k) is None else str(cell(k))) for k in COLUMNS}
-        bad = _problem(texts)
+        bad = _problem(number, texts)
         if bad:
-            report.rejected.append((number, bad))
+            report.rejected.append(bad)
             continue
         parsed = PhoneNumber.or_none(texts["phone"].removesuffix(".0"), phones)
         if parsed is None:
-            report.rejected.append((number, f"invalid number {texts['phone'].strip()!r}"))
+            report.rejected.append(Rejection(number, "invalid_number", "phone",
+                                             texts["phone"].strip()))
             continue
         phone = parsed.digits
         if phone in first_row_of:
-            report.rejected.append((number, f"duplicate of row {first_row_of[phone]}"))
+            report.rejected.append(Rejection(number, "duplicate_row", "phone",
+                                             str(first_row_of[phone])))
             continue
         if phone in known_phones:
-            report.rejected.append((number, "already in this campaign"))
+            report.rejected.append(Rejection(number, "in_campaign", "phone"))
             continue
         if phone in do_not_call:
-            report.rejected.append((number, "on the do-not-call list"))
+            report.rejected.append(Rejection(number, "do_not_call", "phone"))
             continue
         try:
             service = _date(cell("service_date"))
         except ValueError:
-            report.rejected.append((number, f"bad service date {texts['service_date']!r}"))
+            report.rejected.append(Rejection(number, "bad_service_date", "service_date",
+                                             texts["service_date"].strip()))
             continue
         first_row_of[phone] = number
         member = texts["member"].strip().lower() in ("1", "yes", "y", "true", "是", "会员")

@@ -46,6 +46,8 @@ CODE_SETS: Mapping[str, tuple[str, ...]] = {
                    "outage_queue_log"),
     "alert_level": ("info", "warning", "critical"),
     "rating_source": SOURCES,
+    # A refused import row's reason: a template for the column's word and the detail.
+    "import_rejection": cb.IMPORT_REJECTIONS, "contact_field": cb.CONTACT_FIELDS,
 }
 
 # The CLI's table columns that carry codes, and the kinds they may be read as (first found).

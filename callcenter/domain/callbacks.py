@@ -22,6 +22,10 @@ CAMPAIGN_MODES = ("customer_first", "agent_first")
 CAMPAIGN_KINDS = ("followup", "imported", "abandoned", "after_hours", "complaint", "keep_place")
 CONTACT_STATUSES = ("pending", "dialing", "awaiting_outcome", "done", "failed")
 ATTEMPT_STATUSES = ("dialing", "answered", "ended", "unknown")
+# Why an imported contact row was refused (callbacks/importer.py), and the columns it names.
+IMPORT_REJECTIONS = ("control_characters", "too_long", "missing_phone", "invalid_number",
+                     "duplicate_row", "in_campaign", "do_not_call", "bad_service_date")
+CONTACT_FIELDS = ("name", "phone", "service_date", "note", "member")
 
 FOLLOWUP_DEADLINE = "3d"  # 必须保证在三天之内回访: a follow-up within three days of service
 

@@ -95,7 +95,8 @@ async def test_campaign_outcomes_retries_and_agents(bed: TestBed, tmp_path: Path
             imported = json.loads(daemon.cli("campaigns", "import", str(created["id"]),
                                              str(contacts), "--json").stdout)
             assert imported["imported"] == 6
-            assert imported["rejected"] == [{"row": 8, "reason": "on the do-not-call list"}]
+            assert imported["rejected"] == [{"row": 8, "code": "do_not_call", "column": "phone",
+                                             "detail": "", "reason": "on the do-not-call list"}]
 
             deadline = asyncio.get_running_loop().time() + 60
             while asyncio.get_running_loop().time() < deadline:

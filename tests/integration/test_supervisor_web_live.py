@@ -88,8 +88,9 @@ async def test_campaign_upload_report_and_whisper_in_chromium(bed: TestBed,
             await expect(boss.locator("#upload-result")).to_have_text("已导入：2")
             await expect(boss.locator("#rejected-count")).to_have_text("2")
             await expect(boss.locator("#rejected tbody tr")).to_have_count(2)
-            await expect(boss.locator("#rejected tr[data-row='4']")).to_contain_text("invalid number")
-            await expect(boss.locator("#rejected tr[data-row='5']")).to_contain_text("duplicate of row 2")
+            reason = "#rejected tr[data-row='{}'] td[data-code]"  # worded in the page's language
+            await expect(boss.locator(reason.format(4))).to_have_text("号码无效：12345")
+            await expect(boss.locator(reason.format(5))).to_have_text("与第2行号码重复")
             campaign = await boss.locator("#campaign-list tr.selected").get_attribute(
                 "data-campaign")
             row = boss.locator(f"#campaign-list tr[data-campaign='{campaign}']")

@@ -54,15 +54,19 @@ def test_csv_import_in_every_encoding(db_url: str, tmp_path: Path, encoding: str
                                  NOW, TZ, calendar=CAL, limits=LIMITS,
                                  phones=PhoneRules())
     assert [r.phone for r in report.good] == ["13800138000", "13600136000"]
-    assert report.rejected == [
+    assert [(r.row, r.reason) for r in report.rejected] == [
         (3, "missing phone"), (4, "invalid number '12345'"), (5, "duplicate of row 2"),
         (6, "control characters in note"), (7, "bad service date 'next week'")]
+    assert [(r.code, r.column, r.detail) for r in report.rejected] == [
+        ("missing_phone", "phone", ""), ("invalid_number", "phone", "12345"),
+        ("duplicate_row", "phone", "2"), ("control_characters", "note", ""),
+        ("bad_service_date", "service_date", "next week")]
     rows = service.campaigns(engine, TZ)
     assert rows[0]["contacts"] == 2 and rows[0]["pending"] == 2
     # the same file again: everything is already there
     again = service.import_file(engine, campaign, tmp_path / "list.csv", NOW, TZ, calendar=CAL,
                                 limits=LIMITS, phones=PhoneRules())
-    assert not again.good and {reason for _, reason in again.rejected} >= {"already in this campaign"}
+    assert not again.good and {r.code for r in again.rejected} >= {"in_campaign"}
 
 
 def test_xlsx_import(db_url: str, tmp_path: Path) -> None:

@@ -90,7 +90,7 @@ def _import_in_child(url: str, path: Path, limits: ImportLimits = LIMITS) -> dic
 
 def _rows(path: Path, limits: ImportLimits = LIMITS) -> tuple[list[str], list[tuple[int, str]]]:
     report = parse_contacts(read_table(path, limits), set(), set(), PhoneRules())
-    return [r.name for r in report.good], report.rejected
+    return [r.name for r in report.good], [(r.row, r.reason) for r in report.rejected]
 
 
 def _xlsx(path: Path, rows: list[list[object]]) -> Path:

@@ -8,9 +8,10 @@ import re
 
 import pytest
 
+from callcenter.callbacks.importer import Rejection
 from callcenter.cli.main import render_json, render_table
 from callcenter.core import labels
-from callcenter.domain.callbacks import LABELS_ZH
+from callcenter.domain.callbacks import IMPORT_REJECTIONS, LABELS_ZH
 
 # A half-width mark right after a Chinese character (a Chinese text wants ，。：；？！（）).
 HALF_WIDTH_AFTER_CJK = re.compile(r"[\u4e00-\u9fff][,.:;?!()]")
@@ -67,3 +68,11 @@ def test_cli_tables_show_words_json_keeps_codes() -> None:
     en = render_table(rows, "en")
     assert "Paused" in en and "Number does not exist" in en
     assert json.loads(render_json(rows))[0]["outcome"] == "not_exist"
+
+
+def test_every_import_rejection_has_an_english_reason_and_templates_name_only_their_fields() -> None:
+    for code in IMPORT_REJECTIONS:
+        assert Rejection(2, code, "name", "7").reason  # a sentence for the CLI and the API
+        for lang in labels.LANGS:
+            template = labels.label("import_rejection", code, lang)
+            assert set(re.findall(r"\{(\w+)\}", template)) <= {"column", "detail"}, template

@@ -77,6 +77,8 @@ async def test_campaign_from_a_gbk_upload_with_rejected_rows_and_report(web: Web
     assert body["imported"] == 2 and body["rejected_total"] == 3
     assert [(x["row"], x["reason"].split(" ")[0]) for x in body["rejected"]] == [
         (3, "invalid"), (4, "duplicate"), (5, "bad")]
+    assert [(x["code"], x["column"]) for x in body["rejected"]] == [
+        ("invalid_number", "phone"), ("duplicate_row", "phone"), ("bad_service_date", "service_date")]
     with web.engine.connect() as conn:
         names = sorted(conn.execute(select(m.Contact.name)
                                     .where(m.Contact.campaign_id == campaign)).scalars())

@@ -80,8 +80,16 @@ async function upload(e) {
   document.getElementById("rejected-count").textContent = data.rejected_total;
   document.getElementById("rejected-box").classList.toggle("hidden", data.rejected_total === 0);
   document.querySelector("#rejected tbody").replaceChildren(...data.rejected.map((r) => el("tr", { "data-row": r.row },
-    el("td", { class: "num" }, r.row), el("td", {}, r.reason))));
+    el("td", { class: "num" }, r.row), el("td", { "data-code": r.code }, rejection(r)))));
   await loadCampaigns();
+}
+
+// A refused row in the page's language: the reason's template with the column's word
+// and the detail (the cell, the limit, the earlier row) filled in.
+function rejection(r) {
+  const template = CC.label("import_rejection", r.code);
+  if (template === r.code) return r.reason;  // a code this page has no word for yet
+  return template.replace("{column}", CC.label("contact_field", r.column)).replace("{detail}", r.detail);
 }
 
 async function loadDnc() {
