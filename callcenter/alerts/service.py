@@ -8,30 +8,32 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
-from callcenter.domain.alerts import AlertChange, AlertTransition
+from callcenter.domain.alerts import AlertChange, AlertTransition, Wording
 from callcenter.store import models as m
 from callcenter.store.upsert import insert_for
 from callcenter.store.writer import SetAsideNote
 
 
-def raise_alert(conn: Any, kind: str, level: str, message: str, at: float, *, ref: str = "",
-                change: AlertChange = AlertChange.RAISED) -> AlertTransition:
+def raise_alert(conn: Any, kind: str, level: str, message: Wording, at: float, *,
+                ref: str = "", change: AlertChange = AlertChange.RAISED) -> AlertTransition:
     alert_id = conn.execute(insert(m.Alert).values(
-        kind=kind, level=level, message=message, raised_at=at, ref=ref)
-        .returning(m.Alert.id)).scalar_one()
-    return AlertTransition(alert_id, kind, level, change, message, at, ref)
+        kind=kind, level=level, message=message.zh, message_en=message.en, raised_at=at,
+        ref=ref).returning(m.Alert.id)).scalar_one()
+    return AlertTransition(alert_id, kind, level, change, message.zh, at, ref, message.en)
 
 
-def raise_once(conn: Any, kind: str, level: str, message: str, at: float, *,
+def raise_once(conn: Any, kind: str, level: str, message: Wording, at: float, *,
                ref: str) -> AlertTransition | None:
     """Raise the alert about `ref` unless it was ever raised (None then)."""
     alert_id = conn.execute(insert_for(conn, m.Alert).values(
-        kind=kind, level=level, message=message, raised_at=at, ref=ref)
+        kind=kind, level=level, message=message.zh, message_en=message.en, raised_at=at,
+        ref=ref)
         .on_conflict_do_nothing(index_elements=["kind", "ref"], index_where=m.Alert.ref != "")
         .returning(m.Alert.id)).scalar()
     if alert_id is None:
         return None
-    return AlertTransition(alert_id, kind, level, AlertChange.RAISED, message, at, ref)
+    return AlertTransition(alert_id, kind, level, AlertChange.RAISED, message.zh, at, ref,
+                           message.en)
 
 
 def clear_alert(conn: Any, alert_id: int, at: float) -> AlertTransition | None:
@@ -41,7 +43,7 @@ def clear_alert(conn: Any, alert_id: int, at: float) -> AlertTransition | None:
         return None
     conn.execute(update(m.Alert).where(m.Alert.id == alert_id).values(cleared_at=at))
     return AlertTransition(row.id, row.kind, row.level, AlertChange.CLEARED, row.message, at,
-                           row.ref)
+                           row.ref, row.message_en)
 
 
 def open_alert_id(conn: Any, kind: str, ref: str = "") -> int | None:
@@ -61,11 +63,12 @@ def acknowledge(engine: Engine, alert_id: int, at: float, by: str) -> AlertTrans
             conn.execute(update(m.Alert).where(m.Alert.id == alert_id)
                          .values(acknowledged_at=at, acknowledged_by=by))
         return AlertTransition(row.id, row.kind, row.level, AlertChange.ACKNOWLEDGED,
-                               row.message, row.acknowledged_at or at, row.ref)
+                               row.message, row.acknowledged_at or at, row.ref, row.message_en)
 
 
 def alert_row(row: Any) -> dict[str, Any]:
     return {"id": row.id, "kind": row.kind, "level": row.level, "message": row.message,
+            "message_en": row.message_en,
             "raised_at": row.raised_at, "cleared_at": row.cleared_at,
             "acknowledged_at": row.acknowledged_at, "acknowledged_by": row.acknowledged_by,
             "ref": row.ref}
@@ -86,16 +89,24 @@ def acknowledged_by(engine: Engine, alert_id: int) -> str | None:
     return by
 
 
+def set_aside_wording(note: SetAsideNote) -> Wording:
+    what = f"{note.kind} {note.linkedid}".strip()
+    if note.set_aside_id is not None:
+        return Wording(f"记录写入失败（已留存 #{note.set_aside_id}）：{what}（{note.error}）",
+                       f"Write failed (kept aside as #{note.set_aside_id}): {what} "
+                       f"({note.error})")
+    return Wording(f"记录写入失败，留存也失败，见日志：{what}（{note.error}）",
+                   f"Write failed, and keeping it aside failed too (see the log): {what} "
+                   f"({note.error})")
+
+
 def raise_set_aside(engine: Engine, notes: Sequence[SetAsideNote], at: float) -> list[AlertTransition]:
     """One critical alert per outcome kept aside: a supervisor must look at it."""
     raised: list[AlertTransition] = []
     with engine.begin() as conn:
         for note in notes:
             what = f"{note.kind} {note.linkedid}".strip()
-            kept = (f"已留存 #{note.set_aside_id}" if note.set_aside_id is not None
-                    else "留存也失败, 见日志")
-            t = raise_once(conn, "store_set_aside", "critical",
-                           f"记录写入失败 ({kept}): {what} (write failed: {note.error})"[:500], at,
+            t = raise_once(conn, "store_set_aside", "critical", set_aside_wording(note), at,
                            ref=f"set_aside:{note.set_aside_id or what}"[:80])
             if t is not None:
                 raised.append(t)

@@ -16,7 +16,7 @@ from callcenter.alerts import service as alerts
 from callcenter.callbacks.dnc import audit as dnc_audit
 from callcenter.callbacks.importer import ImportReport, parse_contacts, read_table
 from callcenter.callbacks.settings import ImportLimits
-from callcenter.domain.alerts import AlertTransition
+from callcenter.domain.alerts import AlertTransition, Wording
 from callcenter.domain.calendar import WorkCalendar, deadline_for
 from callcenter.domain.callbacks import (
     FINAL,
@@ -198,12 +198,17 @@ def check_deadlines(engine: Engine, now: float,
         if overdue and open_alert is None:
             changed.append(alerts.raise_alert(
                 conn, "callbacks_overdue", "warning",
-                f"回访超期: {overdue} 位客户已过回访期限 ({overdue} callbacks overdue)", now))
+                overdue_wording(overdue), now))
         elif not overdue and open_alert is not None:
             changed.append(alerts.clear_alert(conn, open_alert, now))
     if sink is not None:
         sink.extend(t for t in changed if t is not None)
     return overdue
+
+
+def overdue_wording(overdue: int) -> Wording:
+    return Wording(f"回访超期：{overdue} 位客户已过回访期限",
+                   f"Callbacks overdue: {overdue} customers past their callback deadline")
 
 
 def set_status(engine: Engine, campaign_id: int, status: str) -> None:

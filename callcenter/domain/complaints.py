@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from callcenter.domain.alerts import Wording
 from callcenter.domain.ticket_rules import COMPLAINT
 
 PRAISE = "表扬"
@@ -116,10 +117,10 @@ class Flag:
     def ref(self) -> str:
         return f"agent:{self.agent}:{self.month}"[:80]
 
-    def message(self, name: str) -> str:
+    def message(self, name: str) -> Wording:
         who = name or self.agent
-        return (f"坐席 {who} 本月 ({self.month}) 被确认投诉 {self.confirmed} 次 "
-                f"({who}: {self.confirmed} confirmed complaints in {self.month})")
+        return Wording(f"坐席 {who} 本月（{self.month}）被确认投诉 {self.confirmed} 次",
+                       f"{who}: {self.confirmed} confirmed complaints in {self.month}")
 
 
 def flags(confirmed: Mapping[tuple[str, str], int], threshold: int) -> list[Flag]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from callcenter.domain.alerts import Wording
+
 CATEGORIES = ("咨询", "投诉", "建议", "表扬", "求助")
 COMPLAINT = "投诉"
 STATUSES = ("open", "dispatched", "accepted", "resolved", "closed")
@@ -61,32 +63,35 @@ class Overdue:
     kind: str
     ticket_id: int
     due_at: float
-    limit: str = field(default="", compare=False)  # the rule's limit in words, for people
+    # the rule's limit in words, for people
+    limit: Wording = field(default=Wording("", ""), compare=False)
 
     @property
     def ref(self) -> str:
         return f"ticket:{self.ticket_id}"
 
-    def message(self) -> str:
+    def message(self) -> Wording:
         n = self.ticket_id
         if self.kind == SUPERVISION:
-            return f"督办: 工单 #{n} 派单{self.limit}无人接单 (ticket #{n} dispatched, not accepted)"
+            return Wording(f"督办：工单 #{n} 派单{self.limit.zh}无人接单",
+                           f"Ticket #{n} dispatched, not accepted {self.limit.en}")
         if self.kind == COMPLAINT_OVERDUE:
-            return f"投诉回电超期: 工单 #{n} 未在{self.limit}回电 (complaint #{n} callback overdue)"
+            return Wording(f"投诉回电超期：工单 #{n} 未在{self.limit.zh}回电",
+                           f"Complaint #{n}: no callback {self.limit.en}")
         if self.kind == INVESTIGATION_OVERDUE:
-            return (f"投诉调查超期: 工单 #{n} 未在{self.limit}调查处理完毕 "
-                    f"(complaint #{n} investigation overdue)")
-        return (f"不满意评价复核超期: 工单 #{n} 未在{self.limit}复核 "
-                f"(review of unsatisfied ticket #{n} overdue)")
+            return Wording(f"投诉调查超期：工单 #{n} 未在{self.limit.zh}调查处理完毕",
+                           f"Complaint #{n}: investigation not done {self.limit.en}")
+        return Wording(f"不满意评价复核超期：工单 #{n} 未在{self.limit.zh}复核",
+                       f"Unsatisfied ticket #{n}: review not done {self.limit.en}")
 
 
-def _rule_in_words(rule: str) -> str:
+def _rule_in_words(rule: str) -> Wording:
     """A deadline rule (3d, 1wd, 25nm) as the handbook says it."""
     if rule.endswith("wd"):
-        return f" {rule[:-2]} 个工作日内"
+        return Wording(f" {rule[:-2]} 个工作日内", f"within {rule[:-2]} working days")
     if rule.endswith("nm"):
-        return f"次月 {rule[:-2]} 日前"
-    return f" {rule[:-1]} 天内"
+        return Wording(f"次月 {rule[:-2]} 日前", f"by day {rule[:-2]} of the next month")
+    return Wording(f" {rule[:-1]} 天内", f"within {rule[:-1]} days")
 
 
 Deadline = Callable[[str, float], float]  # (rule, start) -> due time, in the center's calendar
@@ -115,14 +120,16 @@ def overdue(t: TicketClocks, rules: TicketRules, now: float) -> list[Overdue]:
     if t.dispatched_at is not None and t.accepted_at is None and t.status == "dispatched":
         due = t.dispatched_at + rules.dispatch_accept_s
         if now >= due:
-            late.append(Overdue(SUPERVISION, t.id, due, f" {rules.dispatch_accept_s / 60:g} 分钟"))
+            late.append(Overdue(SUPERVISION, t.id, due, Wording(
+                f" {rules.dispatch_accept_s / 60:g} 分钟", f"within {rules.dispatch_accept_s / 60:g} min")))
     if (t.callback_due_at is not None and t.lead_called_at is None and t.category == COMPLAINT
             and now >= t.callback_due_at):
         late.append(Overdue(COMPLAINT_OVERDUE, t.id, t.callback_due_at,
                             _rule_in_words(rules.complaint_callback)))
     if t.review_due_at is not None and t.reviewed_at is None and now >= t.review_due_at:
         late.append(Overdue(REVIEW_OVERDUE, t.id, t.review_due_at,
-                            f" {rules.review_s / 3600:g} 小时内"))
+                            Wording(f" {rules.review_s / 3600:g} 小时内",
+                                    f"within {rules.review_s / 3600:g} hours")))
     if (t.investigation_due_at is not None and t.resolved_at is None
             and t.status not in ("resolved", "closed") and t.category == COMPLAINT
             and now >= t.investigation_due_at):

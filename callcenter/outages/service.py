@@ -16,10 +16,13 @@ from sqlalchemy import Engine
 
 from callcenter.alerts import service as alerts
 from callcenter.core.health import Condition
-from callcenter.domain.alerts import AlertTransition
+from callcenter.domain.alerts import AlertTransition, Wording
 
-PART_ZH = {"ami": "Asterisk 连接 (AMI)", "database": "数据库", "writer": "记录写入进程",
-           "journal": "本地日志盘", "queue_log": "Asterisk 队列日志 (queue_log)"}
+PART_ZH = {"ami": "Asterisk 连接（AMI）", "database": "数据库", "writer": "记录写入进程",
+           "journal": "本地日志盘", "queue_log": "Asterisk 队列日志（queue_log）"}
+PART_EN = {"ami": "the Asterisk link (AMI)", "database": "the database",
+           "writer": "the record writer", "journal": "the local journal disk",
+           "queue_log": "Asterisk's queue_log"}
 
 
 def kind_of(part: str) -> str:
@@ -30,12 +33,14 @@ def ref_of(c: Condition) -> str:
     return f"outage:{c.part}:{int(c.since)}"
 
 
-def message(c: Condition, tz: ZoneInfo) -> str:
+def message(c: Condition, tz: ZoneInfo) -> Wording:
     since = datetime.fromtimestamp(c.since, tz).strftime("%H:%M:%S")
     base, _, server = c.part.partition(":")  # ami:pbx2 - one of several servers
-    name = PART_ZH.get(base, base) + (f" {server}" if server else "")
-    return (f"系统故障, 请报告系统管理员: {name} {c.detail}, "
-            f"自 {since} ({c.part} down: {c.detail})")[:500]
+    zh = PART_ZH.get(base, base) + (f" {server}" if server else "")
+    en = PART_EN.get(base, base) + (f" of {server}" if server else "")
+    return Wording(f"系统故障，请报告系统管理员：{zh}自 {since} 起不可用（{c.detail}）",
+                   f"System fault, tell the administrator: {en} down since {since} "
+                   f"({c.detail})")
 
 
 def raise_outage(engine: Engine, c: Condition, tz: ZoneInfo, at: float) -> AlertTransition | None:

@@ -77,8 +77,9 @@ class OutageWatch:
         self.core.alerts.publish([t or self._unstored(down, AlertChange.CLEARED, now)])
 
     def _unstored(self, c: Condition, change: AlertChange, at: float) -> AlertTransition:
-        return AlertTransition(0, service.kind_of(c.part), "critical", change,
-                               service.message(c, self.core.tz), at, service.ref_of(c))
+        words = service.message(c, self.core.tz)
+        return AlertTransition(0, service.kind_of(c.part), "critical", change, words.zh, at,
+                               service.ref_of(c), words.en)
 
 
 def wire(core: Core) -> Contribution:

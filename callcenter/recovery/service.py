@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, or_, select
 
 from callcenter.alerts import service as alerts
-from callcenter.domain.alerts import AlertTransition
+from callcenter.domain.alerts import AlertTransition, Wording
 from callcenter.domain.cross_check import Mismatch, StoredOutcome
 from callcenter.domain.gap_recovery import Stored, StoredCall, StoredViolation
 from callcenter.recovery.tail import Position
@@ -109,13 +109,14 @@ def stored_outcomes(engine: Engine, start: float, end: float, callids: set[str],
     return list(found.values())
 
 
-def _message(x: Mismatch, tz: ZoneInfo, where: str) -> str:
+def _message(x: Mismatch, tz: ZoneInfo, where: str) -> Wording:
     span = (f"{datetime.fromtimestamp(x.start, tz):%m-%d %H:%M}-"
             f"{datetime.fromtimestamp(x.end, tz):%H:%M}")
-    return (f"呼叫记录核对不符: {x.queue}{where} {span} 接通 Asterisk {x.answered[0]} / 系统 "
-            f"{x.answered[1]}, 放弃 {x.abandoned[0]} / {x.abandoned[1]} (queue_log "
-            f"cross-check: answered {x.answered[0]} vs {x.answered[1]}, abandoned "
-            f"{x.abandoned[0]} vs {x.abandoned[1]})")[:500]
+    return Wording(f"呼叫记录核对不符：{x.queue}{where} {span} 接通 Asterisk {x.answered[0]} / "
+                   f"系统 {x.answered[1]}，放弃 {x.abandoned[0]} / {x.abandoned[1]}",
+                   f"Call records disagree with queue_log: {x.queue}{where} {span} answered "
+                   f"{x.answered[0]} (Asterisk) vs {x.answered[1]} (stored), abandoned "
+                   f"{x.abandoned[0]} vs {x.abandoned[1]}")
 
 
 def record_check(engine: Engine, mismatches: Sequence[Mismatch], agreed: Iterable[str],

@@ -345,7 +345,8 @@ class Alert(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     level: Mapped[str] = mapped_column(String(16))  # info | warning | critical
-    message: Mapped[str] = mapped_column(String(500))
+    message: Mapped[str] = mapped_column(String(500))  # Chinese
+    message_en: Mapped[str] = mapped_column(String(500), default="", server_default="")
     raised_at: Mapped[float] = mapped_column(Float)
     cleared_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     acknowledged_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -9,7 +9,14 @@ import asyncio
 import structlog
 
 from callcenter.core.core import Core
-from callcenter.domain.surge import SurgeLevel, SurgeMonitor, SurgeState, SurgeTransition
+from callcenter.domain.alerts import Wording
+from callcenter.domain.surge import (
+    SurgeLevel,
+    SurgeMonitor,
+    SurgeSettings,
+    SurgeState,
+    SurgeTransition,
+)
 from callcenter.surge import service
 from callcenter.surge.ami import carry_out
 from callcenter.surge.settings import SurgeConfig
@@ -19,6 +26,27 @@ log = structlog.get_logger("callcenter.surge")
 
 def _span(seconds: float) -> str:
     return f"{seconds / 60:g} 分钟" if seconds >= 60 else f"{seconds:g} 秒"
+
+
+def _span_en(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def message(t: SurgeTransition, th: SurgeSettings, on_break: list[str]) -> Wording:
+    """The alert's words: the level, how many wait and for how long, who to call back."""
+    if t.level is SurgeLevel.EARLY_WARNING:
+        return Wording(f"排队预警：{t.waiting} 人排队，已持续 {_span(th.early_warning_s)}",
+                       f"Early warning: {t.waiting} callers waiting for "
+                       f"{_span_en(th.early_warning_s)}")
+    if t.level is SurgeLevel.LEVEL_1:
+        return Wording(f"一级高峰：排队 {t.waiting} 人已持续 {_span(th.sustain_s)}，停止回拨，"
+                       f"暂停工间休息；请返回：{'、'.join(on_break) or '无'}",
+                       f"Level 1 surge: {t.waiting} callers waiting for "
+                       f"{_span_en(th.sustain_s)}; callbacks and breaks paused; back to "
+                       f"the phones: {', '.join(on_break) or 'nobody on a break'}")
+    return Wording(f"二级高峰：排队 {t.waiting} 人已持续 {_span(th.sustain_s)}，主管和所有坐席接线",
+                   f"Level 2 surge: {t.waiting} callers waiting for {_span_en(th.sustain_s)}; "
+                   f"supervisors and every agent on the phones")
 
 
 class SurgeWatch:
@@ -44,21 +72,11 @@ class SurgeWatch:
                  level=transition.level.name, waiting=transition.waiting)
         # The live picture belongs to the event loop: read it here, not in the thread.
         on_break = self.core.live.agents_paused_for(self.config.break_reasons)
-        message = self._message(transition, ", ".join(a.ref.name for a in on_break) or "-")
+        words = message(transition, self.config.thresholds, [a.ref.name for a in on_break])
         changed = await asyncio.to_thread(service.store_transition, self.core.engine,
-                                          self.config.scope, transition, message)
+                                          self.config.scope, transition, words)
         self.core.alerts.publish(changed)
         self.core.surge.publish([SurgeState(transition.level, transition.at, transition.waiting)])
         await carry_out(self.core.ami_of, self.config, transition, on_break)
         return transition
 
-    def _message(self, t: SurgeTransition, on_break: str) -> str:
-        th = self.config.thresholds
-        if t.level is SurgeLevel.EARLY_WARNING:
-            return (f"排队预警: {t.waiting} 人排队, 已持续 {_span(th.early_warning_s)} "
-                    f"(early warning: {t.waiting} waiting)")
-        if t.level is SurgeLevel.LEVEL_1:
-            return (f"一级高峰: 排队 {t.waiting} 人已持续 {_span(th.sustain_s)}, 停止回拨, "
-                    f"暂停工间休息; 请返回: {on_break} (level 1: callbacks paused)")
-        return (f"二级高峰: 排队 {t.waiting} 人已持续 {_span(th.sustain_s)}, 主管和所有坐席接线 "
-                f"(level 2: all hands)")

@@ -9,7 +9,7 @@ from collections import defaultdict
 from sqlalchemy import Engine, insert, select
 
 from callcenter.alerts import service as alerts
-from callcenter.domain.alerts import AlertChange, AlertTransition
+from callcenter.domain.alerts import AlertChange, AlertTransition, Wording
 from callcenter.domain.surge import Sample, SurgeLevel, SurgeState, SurgeTransition
 from callcenter.store import models as m
 
@@ -48,7 +48,7 @@ def stored_level(engine: Engine) -> SurgeLevel:
 
 
 def store_transition(engine: Engine, scope: str, t: SurgeTransition,
-                     message: str) -> list[AlertTransition]:
+                     message: Wording) -> list[AlertTransition]:
     changed: list[AlertTransition | None] = []
     with engine.begin() as conn:
         conn.execute(insert(m.SurgeTransitionRow).values(

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlsplit
 from zoneinfo import ZoneInfo
 
+from callcenter.core.labels import lookup
 from callcenter.domain.alerts import AlertChange, AlertTransition
 from callcenter.domain.notice import Notice
 
@@ -33,17 +34,24 @@ def _local_time(at: float, tz: ZoneInfo) -> str:
     return f"{datetime.fromtimestamp(at, tz):%Y-%m-%d %H:%M:%S} ({tz.key})"
 
 
+def _kind_zh(t: AlertTransition) -> str:
+    """The kind's Chinese word (the pages' labels), the code beside it for whoever
+    searches the logs."""
+    word = lookup("alert_kind", t.kind, "zh-CN")
+    return f"{word}（{t.kind}）" if word else t.kind
+
+
 def _lines(t: AlertTransition, tz: ZoneInfo) -> list[str]:
-    lines = [f"> 类型 kind: {t.kind}", f"> 时间 time: {_local_time(t.at, tz)}",
-             f"> 编号 alert: #{t.alert_id}"]
+    lines = [f"> 类型：{_kind_zh(t)}", f"> 时间：{_local_time(t.at, tz)}",
+             f"> 编号：#{t.alert_id}"]
     if t.ref:
-        lines.append(f"> 对象 ref: {t.ref}")
+        lines.append(f"> 对象：{t.ref}")
     return lines
 
 
 def _heading(t: AlertTransition) -> str:
     level = LEVEL_ZH.get(t.level, t.level)
-    return f"【{level} {t.level}】告警{CHANGE_ZH[t.change]} ({t.change})"
+    return f"【{level}】告警{CHANGE_ZH[t.change]}"
 
 
 def wecom_body(t: AlertTransition, tz: ZoneInfo) -> dict[str, Any]:
@@ -58,7 +66,8 @@ def wecom_body(t: AlertTransition, tz: ZoneInfo) -> dict[str, Any]:
 
 def dingtalk_body(t: AlertTransition, tz: ZoneInfo) -> dict[str, Any]:
     """DingTalk robot markdown message; the title is what the notification preview shows."""
-    title = f"[{LEVEL_ZH.get(t.level, t.level)}] 告警{CHANGE_ZH[t.change]}: {t.kind}"
+    word = lookup("alert_kind", t.kind, "zh-CN") or t.kind
+    title = f"【{LEVEL_ZH.get(t.level, t.level)}】告警{CHANGE_ZH[t.change]}：{word}"
     # DingTalk's markdown only breaks lines on a blank line.
     text = "\n\n".join([f"### {_heading(t)}", *_lines(t, tz), _clip(t.message)])
     return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
@@ -67,7 +76,7 @@ def dingtalk_body(t: AlertTransition, tz: ZoneInfo) -> dict[str, Any]:
 def json_body(t: AlertTransition) -> dict[str, Any]:
     """Every field of the transition, for receivers of our own making."""
     return {"alert_id": t.alert_id, "kind": t.kind, "level": t.level, "change": str(t.change),
-            "message": t.message, "at": t.at, "ref": t.ref,
+            "message": t.message, "message_en": t.message_en, "at": t.at, "ref": t.ref,
             "at_iso": datetime.fromtimestamp(t.at, UTC).isoformat()}
 
 

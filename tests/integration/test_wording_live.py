@@ -16,15 +16,21 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page
 from sqlalchemy import insert, select, update
 
+from callcenter.callbacks.service import overdue_wording
 from callcenter.core import labels
+from callcenter.core.health import Condition
 from callcenter.domain import ticket_rules as tr
+from callcenter.domain.surge import SurgeLevel, SurgeSettings, SurgeTransition
+from callcenter.outages.service import message as outage_message
 from callcenter.store import db
 from callcenter.store import models as m
+from callcenter.surge.jobs import message as surge_message
 from callcenter.testbed.asterisk import TestBed
 from callcenter.testbed.control import Agent, Controller
 from tests.integration.browser import chromium, screenshot
@@ -85,10 +91,18 @@ def _seed(url: str) -> int:
                 contact_id=contact, campaign_id=campaign, phone=phone, action_id=f"seed-a{n}",
                 channel_id=f"seed-c{n}", status="ended", started_at=MONTH_START + 86400 * 40 + n,
                 ended_at=MONTH_START + 86400 * 40 + n + 30, outcome=outcome))
-        for n, kind in enumerate(("callbacks_overdue", "surge_level_1", "review_overdue")):
+        # Worded as the daemon words them (tests/unit/test_alert_wording.py has them all).
+        seen_at = MONTH_START + 86400 * 40
+        for n, (kind, words) in enumerate((
+                ("callbacks_overdue", overdue_wording(3)),
+                ("surge_level_1", surge_message(SurgeTransition(
+                    SurgeLevel.EARLY_WARNING, SurgeLevel.LEVEL_1, seen_at, 9, ()),
+                    SurgeSettings(), ["张三"])),
+                ("outage_ami", outage_message(Condition("ami", False, "connection refused",
+                                                        seen_at), ZoneInfo("Asia/Shanghai"))))):
             conn.execute(insert(m.Alert).values(
-                kind=kind, level=("warning", "critical", "info")[n], message=f"测试告警 {n}",
-                raised_at=MONTH_START + 86400 * 40 + n, ref=f"seed-{n}"))
+                kind=kind, level=("warning", "critical", "info")[n], message=words.zh,
+                message_en=words.en, raised_at=seen_at + n, ref=f"seed-{n}"))
         complaint = conn.execute(select(m.Ticket.id).where(m.Ticket.category == "投诉")).scalar()
     engine.dispose()
     assert complaint is not None
@@ -124,6 +138,12 @@ async def _check(page: Page, lang: str, where: str, problems: list[str]) -> None
         for word in own:
             if HALF_WIDTH_AFTER_CJK.search(word):
                 problems.append(f"{lang} {where}: half-width punctuation in {word!r}")
+    # The server's own sentences (alerts) in the page's language too.
+    for message in await page.locator(".alerts .msg").all_inner_texts():
+        if lang == "en" and re.search(r"[\u4e00-\u9fff]", message.replace("张三", "")):
+            problems.append(f"{lang} {where}: a Chinese alert on the English page: {message!r}")
+        if lang == "zh-CN" and HALF_WIDTH_AFTER_CJK.search(message):
+            problems.append(f"{lang} {where}: half-width punctuation in the alert {message!r}")
 
 
 async def test_every_page_in_both_languages_shows_no_raw_code(bed: TestBed, tmp_path: Path) -> None:

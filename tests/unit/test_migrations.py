@@ -27,6 +27,6 @@ def test_migrated_schema_matches_the_models(db_url: str) -> None:
 def test_newest_migration_downgrades_and_upgrades_again(db_url: str) -> None:
     config = db._alembic_config(db_url)
     command.downgrade(config, "-1")
-    assert db.current_revision(db.engine_for(db_url)) == "0015"
+    assert db.current_revision(db.engine_for(db_url)) == "0016"
     command.upgrade(config, "head")
     assert _drift(db_url) == []

@@ -108,7 +108,7 @@ def test_dispatched_not_accepted_in_time_needs_supervision() -> None:
     late = tr.overdue(t, RULES, due)
     assert late == [tr.Overdue(tr.SUPERVISION, 7, due)]
     assert late[0].ref == "ticket:7"
-    assert "督办" in late[0].message()
+    assert "督办" in late[0].message().zh
     # accepted: nothing to chase
     assert tr.overdue(replace(t, status="accepted", accepted_at=OPENED + 60), RULES, due + 1) == []
 
@@ -139,7 +139,7 @@ def test_investigation_overdue_until_resolved() -> None:
     assert tr.overdue(t, RULES, due - 1) == []
     late = tr.overdue(t, RULES, due)
     assert late == [tr.Overdue(tr.INVESTIGATION_OVERDUE, 7, due)]
-    assert "投诉调查超期" in late[0].message() and "1 个工作日内" in late[0].message()
+    assert "投诉调查超期" in late[0].message().zh and "1 个工作日内" in late[0].message().zh
     assert tr.overdue(replace(t, status="resolved", resolved_at=due - 5), RULES, due + 1) == []
     assert tr.overdue(replace(t, status="closed"), RULES, due + 1) == []  # unfounded, closed
     assert tr.overdue(replace(t, category="咨询"), RULES, due + 1) == []

@@ -25,7 +25,7 @@ from callcenter.core.core import Core
 from callcenter.daemon import Daemon
 from callcenter.domain import events as ev
 from callcenter.domain import outcomes as oc
-from callcenter.domain.alerts import AlertChange, AlertTransition
+from callcenter.domain.alerts import AlertChange, AlertTransition, Wording
 from callcenter.domain.calendar import WorkCalendar, deadline_for
 from callcenter.domain.clock import ManualClock
 from callcenter.domain.ticket_rules import TicketRules
@@ -434,8 +434,8 @@ async def test_ledger_and_campaigns(web: Web) -> None:
 
 async def test_acknowledge_an_alert(web: Web) -> None:
     with web.engine.begin() as conn:
-        raised = alerts.raise_alert(conn, "surge_level_1", "warning", "排队 12 人", NOW - 30,
-                                    ref="queue:sales")
+        raised = alerts.raise_alert(conn, "surge_level_1", "warning",
+                                    Wording("排队 12 人", "12 waiting"), NOW - 30, ref="queue:sales")
     alice = await web.signed_in("alice")
     r = await alice.post(f"/api/alerts/{raised.alert_id}/acknowledge")
     assert r.status_code == 403 and error_of(r) == "web.forbidden"
@@ -446,11 +446,13 @@ async def test_acknowledge_an_alert(web: Web) -> None:
     r = await lead.post(f"/api/alerts/{raised.alert_id}/acknowledge")
     assert r.status_code == 200
     assert r.json() == {"id": raised.alert_id, "acknowledged_at": NOW, "acknowledged_by": "lead"}
-    assert [(t.alert_id, t.change, t.kind, t.at) for t in web.published] == [
-        (raised.alert_id, AlertChange.ACKNOWLEDGED, "surge_level_1", NOW)]
+    assert [(t.alert_id, t.change, t.kind, t.at, t.message, t.message_en)
+            for t in web.published] == [
+        (raised.alert_id, AlertChange.ACKNOWLEDGED, "surge_level_1", NOW, "排队 12 人", "12 waiting")]
     listed = (await lead.get("/api/alerts")).json()
-    assert [(a["id"], a["acknowledged_by"], a["acknowledged_at"], a["cleared_at"]) for a in listed] \
-        == [(raised.alert_id, "lead", NOW, None)]
+    assert [(a["id"], a["acknowledged_by"], a["acknowledged_at"], a["cleared_at"], a["message"],
+             a["message_en"]) for a in listed] \
+        == [(raised.alert_id, "lead", NOW, None, "排队 12 人", "12 waiting")]
     assert [a["id"] for a in (await lead.get("/api/alerts", params={"open": True})).json()] == [
         raised.alert_id]
     assert (await lead.get("/api/wallboard")).json()["alerts"][0]["acknowledged_by"] == "lead"
@@ -460,7 +462,8 @@ async def test_acknowledge_an_alert(web: Web) -> None:
 
 async def test_the_first_acknowledgement_wins(web: Web) -> None:
     with web.engine.begin() as conn:
-        raised = alerts.raise_alert(conn, "surge_level_2", "critical", "排队 20 人", NOW - 30)
+        raised = alerts.raise_alert(conn, "surge_level_2", "critical",
+                                    Wording("排队 20 人", "20 waiting"), NOW - 30)
     await asyncio.to_thread(users.add_user, web.engine, "lead2", PASSWORDS["lead2"], "supervisor", NOW)
     first, second = await web.signed_in("lead"), await web.signed_in("lead2")
     assert (await first.post(f"/api/alerts/{raised.alert_id}/acknowledge")).status_code == 200

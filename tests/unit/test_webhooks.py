@@ -194,12 +194,13 @@ def test_wecom_and_dingtalk_bodies_read_in_local_time() -> None:
     wecom = wecom_body(transition(AlertChange.CLEARED), SHANGHAI)
     assert wecom["msgtype"] == "markdown"
     content = wecom["markdown"]["content"]
-    for part in ("已解除", "严重", "surge_level_1", MESSAGE, "2024-05-06 09:30:00", "#17", "queue:support"):
+    for part in ("已解除", "严重", "一级高峰（surge_level_1）", MESSAGE, "2024-05-06 09:30:00", "#17",
+                 "queue:support"):
         assert part in content
     assert '<font color="info">' in content  # cleared reads green
     ding = dingtalk_body(transition(AlertChange.ESCALATED, level="warning"), SHANGHAI)
     assert ding["msgtype"] == "markdown"
-    assert ding["markdown"]["title"] == "[警告] 告警已升级: surge_level_1"
+    assert ding["markdown"]["title"] == "【警告】告警已升级：一级高峰"
     assert "2024-05-06 09:30:00" in ding["markdown"]["text"]
     assert MESSAGE in ding["markdown"]["text"]
 
@@ -227,7 +228,7 @@ def test_dingtalk_signed_url_matches_the_documented_algorithm() -> None:
 def test_json_body_carries_every_field() -> None:
     body = json_body(transition(AlertChange.ESCALATED))
     assert body == {"alert_id": 17, "kind": "surge_level_1", "level": "critical", "change": "escalated",
-                    "message": MESSAGE, "at": AT, "ref": "queue:support",
+                    "message": MESSAGE, "message_en": "", "at": AT, "ref": "queue:support",
                     "at_iso": "2024-05-06T01:30:00+00:00"}
     json.dumps(body)  # plain JSON types only
 
@@ -341,8 +342,8 @@ async def test_json_delivery(receiver: Receiver,
     await asyncio.wait_for(d.join(), 5)
     [seen] = receiver.seen("/hook")
     assert seen.body == {"alert_id": 17, "kind": "surge_level_1", "level": "warning", "change": "cleared",
-                         "message": MESSAGE, "at": AT, "ref": "queue:support",
-                         "at_iso": "2024-05-06T01:30:00+00:00"}
+                         "message": MESSAGE, "message_en": "", "at": AT,
+                         "ref": "queue:support", "at_iso": "2024-05-06T01:30:00+00:00"}
     assert d.sent == {"j": 1}
 
 

@@ -28,6 +28,8 @@ const CC = {
   colon() { return this.lang === "zh-CN" ? "：" : ": "; },
   // A campaign's name: the standing campaigns' (stored bilingual) by their kind's word.
   campaignName(c) { return ["abandoned", "after_hours", "complaint", "keep_place"].includes(c.kind) ? this.label("campaign_kind", c.kind) : c.name; },
+  // An alert's message in the page's language (alerts from before 0017 have one text).
+  alertText(a) { return this.lang === "en" && a.message_en ? a.message_en : a.message; },
   paren(text) { return this.lang === "zh-CN" ? `（${text}）` : ` (${text})`; },
 
   async loadWords() {

@@ -127,7 +127,7 @@ function alertItem(a, history) {
     : el("button", { class: "ack", onclick: () => acknowledge(a.id) }, CC.t("acknowledge"));
   const flashing = !history && (flashUntil.get(a.id) ?? 0) > Date.now();
   return el("li", { id: history ? undefined : `alert-${a.id}`, "data-kind": a.kind, class: flashing ? "flash" : undefined },
-    el("span", { class: `lvl ${a.level}` }), el("span", { class: "msg" }, a.message),
+    el("span", { class: `lvl ${a.level}` }), el("span", { class: "msg" }, CC.alertText(a)),
     el("span", { class: "when" }, clock(a.raised_at)),
     history && a.cleared_at ? el("span", { class: "muted" }, `${CC.t("cleared")} ${clock(a.cleared_at)}`) : null,
     history ? null : ack);
@@ -255,7 +255,7 @@ function applySnapshot(s) {
     surge: renderSurge,
     alert(t) {
       const fresh = !state.alerts.has(t.alert_id) && t.change === "raised";
-      const a = state.alerts.get(t.alert_id) || { id: t.alert_id, kind: t.kind, level: t.level, message: t.message, raised_at: t.at };
+      const a = state.alerts.get(t.alert_id) || { id: t.alert_id, kind: t.kind, level: t.level, message: t.message, message_en: t.message_en, raised_at: t.at };
       if (t.change === "cleared") a.cleared_at = t.at;
       if (t.change === "acknowledged") { a.acknowledged_at = t.at; a.acknowledged_by = a.acknowledged_by || ""; }
       state.alerts.set(t.alert_id, a); renderAlerts();
