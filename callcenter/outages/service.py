@@ -38,7 +38,9 @@ def message(c: Condition, tz: ZoneInfo) -> Wording:
     base, _, server = c.part.partition(":")  # ami:pbx2 - one of several servers
     zh = PART_ZH.get(base, base) + (f" {server}" if server else "")
     en = PART_EN.get(base, base) + (f" of {server}" if server else "")
-    return Wording(f"系统故障，请报告系统管理员：{zh}自 {since} 起不可用（{c.detail}）",
+    # The technical detail (an OS error, in English) only in the English words: the
+    # webhooks carry both, `callcenter status` and /readyz have it too.
+    return Wording(f"系统故障，请报告系统管理员：{zh}自 {since} 起不可用",
                    f"System fault, tell the administrator: {en} down since {since} "
                    f"({c.detail})")
 

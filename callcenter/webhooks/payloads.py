@@ -49,6 +49,12 @@ def _lines(t: AlertTransition, tz: ZoneInfo) -> list[str]:
     return lines
 
 
+def _both(t: AlertTransition, gap: str = "\n") -> str:
+    """The Chinese words, then the English ones (which keep technical details, such as
+    an OS error, that the Chinese leave out) for whoever fixes it."""
+    return f"{t.message}{gap}{t.message_en}" if t.message_en else t.message
+
+
 def _heading(t: AlertTransition) -> str:
     level = LEVEL_ZH.get(t.level, t.level)
     return f"【{level}】告警{CHANGE_ZH[t.change]}"
@@ -60,7 +66,7 @@ def wecom_body(t: AlertTransition, tz: ZoneInfo) -> dict[str, Any]:
     colour = ("info" if t.change is AlertChange.CLEARED
               else "warning" if t.level in ("warning", "critical") else "comment")
     content = "\n".join([f'### <font color="{colour}">{_heading(t)}</font>', *_lines(t, tz),
-                         "", _clip(t.message)])
+                         "", _clip(_both(t))])
     return {"msgtype": "markdown", "markdown": {"content": content}}
 
 
@@ -69,7 +75,7 @@ def dingtalk_body(t: AlertTransition, tz: ZoneInfo) -> dict[str, Any]:
     word = lookup("alert_kind", t.kind, "zh-CN") or t.kind
     title = f"【{LEVEL_ZH.get(t.level, t.level)}】告警{CHANGE_ZH[t.change]}：{word}"
     # DingTalk's markdown only breaks lines on a blank line.
-    text = "\n\n".join([f"### {_heading(t)}", *_lines(t, tz), _clip(t.message)])
+    text = "\n\n".join([f"### {_heading(t)}", *_lines(t, tz), _clip(_both(t, "\n\n"))])
     return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
 
 

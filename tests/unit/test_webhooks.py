@@ -480,3 +480,12 @@ async def test_close_during_send_is_prompt_and_leaves_no_tasks(receiver: Receive
     assert d.sent == {"slow": 0}
     d.submit(transition())  # after close: ignored, not raised
     assert d.dropped == {"slow": 0}
+
+
+def test_chat_bodies_carry_the_chinese_words_then_the_english_ones() -> None:
+    t = transition(message="系统故障，请报告系统管理员", message_en="AMI down (connection refused)")
+    content = wecom_body(t, SHANGHAI)["markdown"]["content"]
+    assert content.endswith("系统故障，请报告系统管理员\nAMI down (connection refused)")
+    text = dingtalk_body(t, SHANGHAI)["markdown"]["text"]
+    assert text.endswith("系统故障，请报告系统管理员\n\nAMI down (connection refused)")
+    assert json_body(t)["message_en"] == "AMI down (connection refused)"
