@@ -112,7 +112,9 @@ class Controller:
                                    "Paused": "true" if paused else "false", "Reason": reason})
 
     async def clear_queues(self, queues: tuple[str, ...] = SHIPPED_QUEUES) -> None:
-        """Log every member out of the shipped queues: a clean start for a scenario."""
+        """Log every member out of the shipped queues and hang up the callers still
+        waiting in them (an earlier scenario's patient caller would otherwise reach this
+        one's agents): a clean start for a scenario."""
         for queue in queues:
             await self.logout_all(queue)
 
@@ -122,6 +124,8 @@ class Controller:
             if msg.get("Event") == "QueueMember":
                 await self._client.action({"Action": "QueueRemove", "Queue": queue,
                                            "Interface": msg["Location"]})
+            elif msg.get("Event") == "QueueEntry" and msg.get("Channel"):
+                await self._client.action({"Action": "Hangup", "Channel": msg["Channel"]})
 
     def call(self, queue: str, caller_number: str, patience_s: int,
              channel_id: str | None = None,

@@ -108,7 +108,7 @@ chart_hours = 4
             await expect(board.locator("#queue-support h3")).to_have_text("客服热线")
             await expect(board.locator("#queue-complaints h3")).to_have_text("投诉专席")
             labels = await board.locator("#queue-complaints .label").all_inner_texts()
-            assert len(labels) == 8 and all("(" in t and ")" in t for t in labels), labels
+            assert len(labels) == 8 and all("（" in t and "）" in t for t in labels), labels
             complaints = board.locator("#queue-complaints")
             await expect(complaints.locator(".waiting-box")).to_have_attribute("data-band", "red")
             await expect(complaints.locator(".fig.longest")).to_have_attribute(

@@ -45,6 +45,7 @@ CODES = sorted({code for codes in labels.CODE_SETS.values() for code in codes
                 if re.fullmatch(r"[a-z0-9_]+", code)})
 SNAKE = [c for c in CODES if "_" in c]
 HALF_WIDTH_AFTER_CJK = re.compile(r"[\u4e00-\u9fff][,:;?!()]")
+HALF_WIDTH_NEAR_CJK = re.compile(r"[\u4e00-\u9fff] ?[,:;?!(]|[,:;?!)] ?[\u4e00-\u9fff]")
 
 # The visible text of the page (without the reports' column ids), and the page's own
 # words: headings, labels, buttons, options, table heads, definitions.
@@ -138,6 +139,10 @@ async def _check(page: Page, lang: str, where: str, problems: list[str]) -> None
         for word in own:
             if HALF_WIDTH_AFTER_CJK.search(word):
                 problems.append(f"{lang} {where}: half-width punctuation in {word!r}")
+        # What the pages compose (a label, then its value or unit) as well as their words.
+        for line in text.splitlines():
+            if HALF_WIDTH_NEAR_CJK.search(line):
+                problems.append(f"{lang} {where}: half-width punctuation in {line.strip()!r}")
     # The server's own sentences (alerts) in the page's language too.
     for message in await page.locator(".alerts .msg").all_inner_texts():
         if lang == "en" and re.search(r"[\u4e00-\u9fff]", message.replace("张三", "")):

@@ -39,6 +39,11 @@ const CC = {
     const own = document.body.dataset.words;  // a page's own words: i18n/<name>.<lang>.json
     if (own) Object.assign(this.words, await (await fetch(`/static/i18n/${own}.${this.lang}.json`)).json());
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = this.t(el.dataset.i18n); });
+    // The language's punctuation between a static label and its value (full-width in Chinese).
+    const zh = this.lang === "zh-CN";
+    document.querySelectorAll(".colon").forEach((el) => { el.textContent = this.colon(); });
+    document.querySelectorAll(".paren-open").forEach((el) => { el.textContent = zh ? "（" : " ("; });
+    document.querySelectorAll(".paren-close").forEach((el) => { el.textContent = zh ? "）" : ")"; });
     document.title = `${this.t(document.body.dataset.page || "app")} · ${this.t("app")}`;
   },
 
@@ -90,6 +95,8 @@ const CC = {
   // Every stream carries the daemon's health ("health" messages): handlers.health and
   // handlers.link (the stream itself up or down) hear it after the nav's pill.
   stream(handlers, only) {
+    // One stream, one badge: a page's own stream replaces the health-only one.
+    if (this.source) { this.source.close(); document.getElementById("live")?.remove(); }
     const badge = el("span", { id: "live", class: "live off" }, this.t("connecting"));
     document.querySelector("#nav .spacer")?.after(badge);
     const source = this.source = new EventSource(only ? `/api/stream?only=${only}` : "/api/stream");
@@ -131,7 +138,7 @@ const CC = {
     const down = [...this.health.values()].filter((h) => !h.ok);
     pill.classList.toggle("hidden", !down.length);
     pill.textContent = down.length ? `⚠ ${down.map((h) => this.partName(h)).join(" · ")}` : "";
-    pill.title = down.map((h) => `${this.partName(h)}: ${this.detail(h)} (${clock(h.since)})`).join("\n");
+    pill.title = down.map((h) => `${this.partName(h)}${this.colon()}${this.detail(h)}${this.paren(clock(h.since))}`).join("\n");
     pill.dataset.down = down.map((h) => h.part).join(" ");
   },
 

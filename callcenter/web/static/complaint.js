@@ -85,7 +85,7 @@ async function complaintForm(t, reload) {
       await reload();
       document.getElementById("c-saved").textContent = CC.t("saved");
     } catch (err) {
-      error.textContent = `${err.message} (${err.id || err.status})`;
+      error.textContent = `${err.message}${CC.paren(err.id || err.status)}`;
       error.dataset.status = err.status;
     }
   };

@@ -131,7 +131,7 @@ function closeTab(key) {
 
 function draftSaved(tab) {
   return (saved, err) => {
-    tab.draftState = err ? `${CC.t("draft_local")} (${err.message})` : `${CC.t("draft_saved")} ${clock(saved.saved_at)}`;
+    tab.draftState = err ? `${CC.t("draft_local")}${CC.paren(err.message)}` : `${CC.t("draft_saved")} ${clock(saved.saved_at)}`;
     if (tab.key === active) $("draft-state").textContent = tab.draftState;
   };
 }

@@ -79,7 +79,7 @@ function cellText(column, value) {
 function cellMarks(table, column, row) {
   const months = R.data.flagged?.[row.interface];
   if (table === "agents" && column === "agent" && months) {
-    return { "data-flagged": months.join(" "), title: `${CC.t("r_flagged")}: ${months.join(", ")}` };
+    return { "data-flagged": months.join(" "), title: `${CC.t("r_flagged")}${CC.colon()}${months.join(CC.lang === "zh-CN" ? "、" : ", ")}` };
   }
   if (table === "complaint_agents" && column === "flagged" && row.flagged) return { class: "flag", title: CC.t("r_flagged") };
   if (table === "bonus" && column === "top_three" && row.top_three) return { class: "top" };
@@ -159,7 +159,7 @@ function renderChart(points) {
       const hh = (v / max) * h;
       base -= hh;
       const rect = svg("rect", { class: cls, x, y: base, width: bar, height: hh, "data-value": v });
-      rect.append(svg("title", {}, `${cellText("interval_start", p.interval_start)} · ${label(cls === "other" ? "offered" : cls, "queues")}: ${v}`));
+      rect.append(svg("title", {}, `${cellText("interval_start", p.interval_start)} · ${label(cls === "other" ? "offered" : cls, "queues")}${CC.colon()}${v}`));
       nodes.push(rect);
     }
     if (p.service_level_pct !== null) line.push([x + bar / 2, yPct(p.service_level_pct), p]);
@@ -173,7 +173,7 @@ function renderChart(points) {
     nodes.push(svg("polyline", { class: "sl", points: line.map(([a, b]) => `${a},${b}`).join(" ") }));
     for (const [a, b, p] of line) {
       const dot = svg("circle", { class: "sl-dot", cx: a, cy: b, r: 3 });
-      dot.append(svg("title", {}, `${cellText("interval_start", p.interval_start)} · ${label("service_level_pct", "queues")}: ${p.service_level_pct}%`));
+      dot.append(svg("title", {}, `${cellText("interval_start", p.interval_start)} · ${label("service_level_pct", "queues")}${CC.colon()}${p.service_level_pct}%`));
       nodes.push(dot);
     }
   }
@@ -209,7 +209,7 @@ async function load() {
     data = await CC.api("GET", `/api/reports?${q}`);
   } catch (err) {
     error.dataset.status = err.status ?? "";
-    error.textContent = err.status === 403 ? `${CC.t("forbidden")} (${err.id})` : `${CC.t("r_failed")}: ${err.message}`;
+    error.textContent = err.status === 403 ? `${CC.t("forbidden")}${CC.paren(err.id)}` : `${CC.t("r_failed")}${CC.colon()}${err.message}`;
     document.getElementById("report").classList.add("hidden");
     return;
   }
@@ -218,8 +218,8 @@ async function load() {
   const span = data.to - data.from;
   data.chartInterval = data.interval || (span <= 2 * 86400 ? "1h" : "1d");
   fillSelect("queue", data.filters.queues.map((x) => [x.name, CC.label("queue", x.name)]), q.get("queue") || "");
-  fillSelect("agent", data.filters.agents.map((x) => [x.interface, `${x.name} (${x.interface})`]), q.get("agent") || "");
-  document.getElementById("zone").textContent = `${CC.t("r_zone")}: ${data.timezone}`;
+  fillSelect("agent", data.filters.agents.map((x) => [x.interface, `${x.name}${CC.paren(x.interface)}`]), q.get("agent") || "");
+  document.getElementById("zone").textContent = `${CC.t("r_zone")}${CC.colon()}${data.timezone}`;
   document.getElementById("report").classList.remove("hidden");
   renderChart(data.chart);
   renderTable("queues", data.columns.queues, data.queues);

@@ -109,7 +109,7 @@ async function detail(id) {
   } catch (err) {
     document.getElementById("detail-body").replaceChildren();
     document.getElementById("detail-recording").replaceChildren();
-    error.textContent = err.status === 403 ? `${CC.t("forbidden")} (${err.id})` : err.message;
+    error.textContent = err.status === 403 ? `${CC.t("forbidden")}${CC.paren(err.id)}` : err.message;
     error.dataset.status = err.status;
   }
 }

@@ -29,7 +29,7 @@ function renderChart(series, th, hours, now) {
   }
   parts.push(node("line", { class: "axis", x1: left, x2: left, y1: top, y2: H - bottom }));
   // From the left edge: "(callers)" is wider than the tick labels' margin.
-  parts.push(node("text", { class: "y-unit", x: 2, y: top - 0.6 * em, "text-anchor": "start" }, `(${CC.t("unit_people")})`));
+  parts.push(node("text", { class: "y-unit", x: 2, y: top - 0.6 * em, "text-anchor": "start" }, CC.paren(CC.t("unit_people")).trim()));
   const step = hours > 12 ? 3 : hours > 6 ? 2 : 1;
   for (let t = t0; t <= t1; t += step * 3600) {
     const hour = new Date(t * 1000).toLocaleString("en-GB", { hour: "2-digit", hour12: false, timeZone: CC.me?.timezone });

@@ -49,7 +49,7 @@ function queueTile(q) {
   const bands = { waiting: Rules.band(q.waiting, b.waiting), longest: Rules.band(wait ?? 0, b.longest_wait_s),
                   sl: Rules.band(q.service_level_pct, b.service_level_pct), ring: Rules.band(q.three_ring_pct, b.three_ring_pct),
                   abandon: Rules.band(q.abandon_rate_pct, b.abandon_rate_pct) };
-  const unit = (key, u) => `${CC.t(key)} (${CC.t(u)})`;
+  const unit = (key, u) => `${CC.t(key)}${CC.paren(CC.t(u))}`;
   const shortAbandons = `${defined("abandon_rate_pct") ?? ""}\n${CC.t("short_abandons")} ${q.short_abandoned ?? 0}`.trim();
   return el("article", { class: `tile ${Rules.worst(Object.values(bands))}`, id: `queue-${q.queue}`, "data-queue": q.queue },
     el("h3", { title: q.queue }, Rules.queueName(q.queue, state.names)),
@@ -60,9 +60,9 @@ function queueTile(q) {
       el("div", { class: "figs" },
         figure("longest", unit("longest_wait", "unit_mmss"), duration(wait), bands.longest,
                { "data-since": q.oldest_joined_at ?? "", "data-band-of": "longest_wait_s" }),
-        figure("sl", `${CC.t("service_level")} (%)`, num(q.service_level_pct), bands.sl, {}, defined("service_level_pct")),
-        figure("three-ring", `${CC.t("three_ring")} (%)`, num(q.three_ring_pct), bands.ring, {}, defined("three_ring_pct")),
-        figure("abandon", `${CC.t("abandon_rate")} (%)`, num(q.abandon_rate_pct), bands.abandon, {}, shortAbandons),
+        figure("sl", `${CC.t("service_level")}${CC.paren("%")}`, num(q.service_level_pct), bands.sl, {}, defined("service_level_pct")),
+        figure("three-ring", `${CC.t("three_ring")}${CC.paren("%")}`, num(q.three_ring_pct), bands.ring, {}, defined("three_ring_pct")),
+        figure("abandon", `${CC.t("abandon_rate")}${CC.paren("%")}`, num(q.abandon_rate_pct), bands.abandon, {}, shortAbandons),
         figure("answered", unit("answered_today", "unit_calls"), q.answered, "", {}, defined("answered")),
         figure("free", unit("agents_free", "unit_agents"), q.agents_available, ""),
         figure("virtual", unit("virtual_waiting", "unit_people"), q.virtual_waiters ?? 0, ""))),
@@ -165,7 +165,7 @@ function renderBlind() {
   const banner = document.getElementById("blind-banner"), asOf = document.getElementById("as-of");
   banner.classList.toggle("hidden", !blind && !partial); banner.classList.toggle("partial", partial);
   asOf.classList.toggle("hidden", !blind);
-  const links = down.map((h) => `${CC.partName(h)}: ${CC.detail(h)}`).join(" · ");
+  const links = down.map((h) => `${CC.partName(h)}${CC.colon()}${CC.detail(h)}`).join(" · ");
   if (blind) {
     banner.textContent = `${CC.t("blind")} — ${CC.streamUp ? links : CC.t("stream_lost")}`;
     asOf.textContent = `${CC.t("as_of")} ${clock(since).split(" ").pop()}`;
