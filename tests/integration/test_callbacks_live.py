@@ -13,13 +13,12 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from callcenter.testbed.asterisk import TestBed
 from callcenter.testbed.control import Agent, Controller
-from tests.integration.conftest import DaemonProcess
+from tests.integration.conftest import DaemonProcess, dial_all_day
 
 pytestmark = pytest.mark.asterisk
 
@@ -35,7 +34,6 @@ CUSTOMERS = {
 
 
 def _callback_settings(daemon: DaemonProcess) -> None:
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     with daemon.config.open("a") as cfg:
         cfg.write(f"""
 [callbacks]
@@ -50,13 +48,7 @@ gap_busy_s = 4
 gap_no_answer_s = 4
 gap_powered_off_s = 4
 gap_other_s = 4
-outer_bound = "00:00-23:59"
-summer_hours = "00:00-23:59"
-summer_lunch = ""
-winter_hours = "00:00-23:59"
-winter_lunch = ""
-makeup_workdays = ["{today}"]
-dialer_interval_s = 0.5
+{dial_all_day()}dialer_interval_s = 0.5
 """)
 
 

@@ -11,16 +11,14 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from callcenter.testbed.asterisk import DAEMON_SECRET, DAEMON_USER, TestBed
 from callcenter.testbed.control import Agent, Controller
-from tests.integration.conftest import DaemonProcess
+from tests.integration.conftest import DaemonProcess, dial_all_day
 
 pytestmark = pytest.mark.asterisk
 
@@ -152,21 +150,17 @@ async def test_one_daemon_follows_two_asterisks_and_survives_one_dying(
     assert len(daemon.read("tickets")) == 4
 
 
-CALLBACKS = """
+def _callbacks() -> str:
+    """The dialer's settings here: any hour of today, one attempt, quick rings."""
+    return f"""
 [callbacks]
-channel_template = "Local/{number}@testbed-customers/n"
+channel_template = "Local/{{number}}@testbed-customers/n"
 callback_queue = "callback"
 max_in_flight_total = 4
 max_in_flight_per_campaign = 4
 max_attempts = 1
 ring_timeout_s = 6
-outer_bound = "00:00-23:59"
-summer_hours = "00:00-23:59"
-summer_lunch = ""
-winter_hours = "00:00-23:59"
-winter_lunch = ""
-makeup_workdays = ["%s"]
-dialer_interval_s = 0.5
+{dial_all_day()}dialer_interval_s = 0.5
 """
 
 
@@ -196,8 +190,7 @@ def _ended(daemon: DaemonProcess, phones: list[str]) -> list[dict[str, Any]] | N
 async def test_a_spread_campaign_dials_through_both_and_only_the_live_one_when_one_stops(
         beds: tuple[TestBed, TestBed], tmp_path: Path) -> None:
     bed1, bed2 = beds
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-    daemon = _daemon(beds, tmp_path, CALLBACKS % today)
+    daemon = _daemon(beds, tmp_path, _callbacks())
     daemon.start()
     try:
         await daemon.logged("ami.resynced", count=2)

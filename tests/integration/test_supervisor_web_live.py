@@ -7,10 +7,8 @@ on the agent's channel from the supervisor's own phone; an agent asking for it g
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -19,7 +17,7 @@ from playwright.async_api import expect
 from callcenter.testbed.asterisk import TestBed
 from callcenter.testbed.control import Agent, Controller
 from tests.integration.browser import chromium, screenshot, signed_in_page
-from tests.integration.conftest import DaemonProcess
+from tests.integration.conftest import DaemonProcess, dial_all_day
 
 pytestmark = pytest.mark.asterisk
 
@@ -34,18 +32,11 @@ CONTACTS = ("姓名,电话,备注\n"
 
 
 def _settings() -> str:
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     return f"""
 [callbacks]
 channel_template = "Local/{{number}}@testbed-customers/n"
 ring_timeout_s = 6
-outer_bound = "00:00-23:59"
-summer_hours = "00:00-23:59"
-summer_lunch = ""
-winter_hours = "00:00-23:59"
-winter_lunch = ""
-makeup_workdays = ["{today}"]
-dialer_interval_s = 0.5
+{dial_all_day()}dialer_interval_s = 0.5
 """
 
 
