@@ -24,6 +24,7 @@ from sqlalchemy import update
 from callcenter import logs
 from callcenter.ami.client import AmiClient
 from callcenter.ami.settings import AmiSettings
+from callcenter.callbacks import dial_store
 from callcenter.callbacks.dialer import Dialer
 from callcenter.callbacks.settings import CallbacksSection, callback_settings
 from callcenter.config import load
@@ -71,7 +72,9 @@ def main(contacts: int, batches: int) -> None:
         for _ in range(batches):
             t0 = time.perf_counter()
             # 4 free agents, the one server up, as tick() would read them
-            plan, _under_way, _waiting = dialer._plan(NOW, 4, [DEFAULT_SERVER])
+            plan, _under_way, _waiting = dial_store.plan(
+                engine, dialer.settings, NOW, 4, [DEFAULT_SERVER], center_tz=dialer.tz,
+                server_of=dialer.router.server_of)
             timings.append((time.perf_counter() - t0) * 1000)
             chosen += len(plan)
             with engine.begin() as conn:  # as if they were dialed (not timed)

@@ -13,19 +13,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select, text
 
+from callcenter.callbacks import dial_store
 from callcenter.callbacks import service as callbacks
-from callcenter.callbacks.dialer import Dialer
 from callcenter.cluster import service
 from callcenter.cluster.settings import ClusterSection, cluster_settings
 from callcenter.core.leader import LeaderGate
 from callcenter.domain.calendar import WorkCalendar
-from callcenter.domain.clock import ManualClock
 from callcenter.domain.leadership import LeaderChange
+from callcenter.domain.outcomes import DEFAULT_SERVER
 from callcenter.domain.phone import PhoneNumber
 from callcenter.errors import ConfigError
 from callcenter.store import db
 from callcenter.store import models as m
-from tests.unit.test_replay_callbacks import _settings
 
 T0 = 1_780_000_000.0
 TZ = ZoneInfo("Asia/Shanghai")
@@ -52,10 +51,12 @@ def _contact(engine: Engine) -> tuple[object, object]:
         return (conn.execute(select(m.Contact)).one(), conn.execute(select(m.Campaign)).one())
 
 
-def _dialer(engine: Engine, gate: LeaderGate) -> Dialer:
-    return Dialer(engine, object(), settings=_settings(), clock=ManualClock(T0),  # type: ignore[arg-type]
-                  center_tz=TZ, free_agents=lambda _q: 1, paused_by_surge=lambda: False,
-                  leader=gate)
+def _claim(engine: Engine, gate: LeaderGate, due: tuple[object, object], channel_id: str,
+           action_id: str) -> int | None:
+    """The dialer's claim of a due contact (through the one default server), as `gate` leads."""
+    contact, campaign = due
+    return dial_store.store_dialing(engine, gate, contact, campaign, channel_id=channel_id,
+                                    action_id=action_id, now=T0, server=DEFAULT_SERVER)
 
 
 def _status(engine: Engine) -> str:
@@ -87,7 +88,7 @@ async def test_a_stale_leader_claims_nothing(db_url: str) -> None:
     engine = db.engine_for(db_url)
     contact, campaign = _contact(engine)
     if db_url.startswith("sqlite"):  # alone: the claim is not fenced at all
-        assert _dialer(engine, LeaderGate())._store_dialing(contact, campaign, "c1", "a1", T0)
+        assert _claim(engine, LeaderGate(), (contact, campaign), "c1", "a1")
         assert _status(engine) == "dialing"
         return
     old, new = _session(db_url, "old"), _session(db_url, "new")
@@ -96,18 +97,17 @@ async def test_a_stale_leader_claims_nothing(db_url: str) -> None:
         gate = LeaderGate()
         gate.join_cluster(service.holds_epoch)
         gate.change(LeaderChange(True, 1, "test", T0))
-        stale = _dialer(engine, gate)
         old.close()  # the old leader's lock connection died; it does not know yet
         assert _take(new, T0 + 5) == 2
         assert gate.is_leader()  # still believes it leads...
-        assert stale._store_dialing(contact, campaign, "c1", "a1", T0) is None  # ...refused
+        assert _claim(engine, gate, (contact, campaign), "c1", "a1") is None  # ...refused
         assert _status(engine) == "pending"
         with engine.connect() as conn:
             assert conn.execute(select(m.Attempt)).all() == []
         gate2 = LeaderGate()
         gate2.join_cluster(service.holds_epoch)
         gate2.change(LeaderChange(True, 2, "test", T0 + 5))
-        assert _dialer(engine, gate2)._store_dialing(contact, campaign, "c2", "a2", T0) is not None
+        assert _claim(engine, gate2, (contact, campaign), "c2", "a2") is not None
         assert _status(engine) == "dialing"
     finally:
         old.close()
