@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import structlog
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
@@ -37,6 +38,7 @@ class Me(BaseModel):
     timezone: str = Field(description="the center's time zone: pages show its wall clock")
 
 router = APIRouter(prefix="/api", tags=["session"])
+log = structlog.get_logger("callcenter.users")
 
 
 @router.post("/login", response_model=Me, summary="Sign in (sets the session cookie)")
@@ -56,8 +58,12 @@ async def login(body: Login, request: Request, response: Response) -> Me:
         ctx.throttle.refund(attempt)  # the check itself failed: the try proved nothing
         raise
     if user is None:
-        raise NotSignedIn("wrong user name or password")
+        refused = NotSignedIn("wrong user name or password")
+        log.warning("web.sign_in_refused", error_id=refused.error_id,
+                    user=body.username[:64], address=attempt.address)
+        raise refused
     ctx.throttle.succeeded(attempt)
+    log.info("web.signed_in", user=user.username, role=user.role)
     token, session = await asyncio.to_thread(users.open_session, ctx.engine, user,
                                              ctx.clock.now(), ctx.settings.session_s)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
@@ -72,6 +78,7 @@ async def logout(session: SignedIn, request: Request, response: Response) -> Non
     token = request.cookies.get(SESSION_COOKIE, "")
     await asyncio.to_thread(users.close_session, ctx.engine, token)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    log.info("web.signed_out", user=session.user.username)
 
 
 @router.get("/me", response_model=Me, summary="The signed-in user and the CSRF token")

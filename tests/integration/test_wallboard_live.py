@@ -47,6 +47,10 @@ OVERFLOWS = """() => {
       bad.push(`${e.tagName}#${e.id}.${e.className} x ${Math.round(r.left)}..${Math.round(r.right)}`
                + ` y ..${Math.round(r.bottom)}`);
   }
+  // A card that clips (TV mode) must not hide columns: the agents' table fits its card.
+  const table = document.querySelector('#agents'), card = table && table.closest('.card');
+  if (table && card && table.getBoundingClientRect().right > card.getBoundingClientRect().right + 0.5)
+    bad.push(`#agents ${Math.round(table.getBoundingClientRect().right)} px past its card`);
   const doc = document.documentElement;
   if (doc.scrollWidth > W) bad.push(`document ${doc.scrollWidth} px wide`);
   if (tv && doc.scrollHeight > H) bad.push(`document ${doc.scrollHeight} px high`);

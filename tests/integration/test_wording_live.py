@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import insert, select, update
 
 from callcenter.callbacks.service import overdue_wording
@@ -119,7 +120,15 @@ async def _sign_in(browser: Browser, url: str, user: str, password: str, lang: s
     await page.fill("#username", user)
     await page.fill("#password", password)
     await page.click("#sign-in")
-    await page.wait_for_selector("#live.on", timeout=30_000)
+    try:
+        await page.wait_for_selector("#live.on", timeout=30_000)
+    except PlaywrightTimeout:
+        # Say where it stopped (the sign-in refused, or a page whose stream never came up).
+        seen = await page.evaluate("""() => ({url: location.href, title: document.title,
+            live: document.querySelector('#live')?.textContent ?? null,
+            error: document.querySelector('#error, .error')?.textContent ?? null})""")
+        await screenshot(page, f"wording-sign-in-{user}-{lang}")
+        raise AssertionError(f"{user} ({lang}) not signed in with a live stream: {seen}") from None
     return page
 
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, select
+from structlog.testing import capture_logs
 
 from callcenter import config
 from callcenter.alerts import service as alerts
@@ -181,10 +182,19 @@ async def test_login_needs_the_csrf_double_submit(web: Web) -> None:
 
 async def test_wrong_password_is_401(web: Web) -> None:
     c = web.client()
-    r = await login(c, "alice", "not-her-password")
-    assert r.status_code == 401 and error_of(r) == "web.unauthenticated"
-    r = await login(c, "nobody", "whatever-pass")
-    assert r.status_code == 401 and error_of(r) == "web.unauthenticated"
+    with capture_logs() as seen:
+        r = await login(c, "alice", "not-her-password")
+        assert r.status_code == 401 and error_of(r) == "web.unauthenticated"
+        r = await login(c, "nobody", "whatever-pass")
+        assert r.status_code == 401 and error_of(r) == "web.unauthenticated"
+        await web.signed_in("alice")
+    # Who signed in, and each refusal with its error id; never a password.
+    assert [(e["event"], e["user"], e.get("error_id")) for e in seen
+            if e["event"].startswith("web.sign")] == [
+        ("web.sign_in_refused", "alice", "web.unauthenticated"),
+        ("web.sign_in_refused", "nobody", "web.unauthenticated"),
+        ("web.signed_in", "alice", None)]
+    assert "not-her-password" not in repr(seen) and PASSWORDS["alice"] not in repr(seen)
     assert "cc_session" not in c.cookies
     r = await c.get("/api/me")
     assert r.status_code == 401 and error_of(r) == "web.unauthenticated"
