@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from callcenter.testbed.asterisk import DAEMON_SECRET, DAEMON_USER, TestBed, free_port
@@ -170,6 +171,17 @@ port = {agi_port or bed.agi_port}
         code = self.process.wait(20)
         self.process = None
         return code
+
+
+async def api_client(url: str, username: str, password: str) -> httpx.AsyncClient:
+    """An HTTP client signed in to the daemon's web API as `username` (the sign-in page's
+    CSRF cookie sent back as its header)."""
+    client = httpx.AsyncClient(base_url=url)
+    await client.get("/login")
+    r = await client.post("/api/login", json={"username": username, "password": password},
+                          headers={"X-CSRF-Token": client.cookies["cc_login_csrf"]})
+    assert r.status_code == 200, r.text
+    return client
 
 
 def dial_all_day() -> str:

@@ -18,21 +18,12 @@ import pytest
 from callcenter.ami.client import RawMessage
 from callcenter.testbed.asterisk import TestBed
 from callcenter.testbed.control import Agent, Controller
-from tests.integration.conftest import DaemonProcess
+from tests.integration.conftest import DaemonProcess, api_client
 
 pytestmark = pytest.mark.asterisk
 
 LIN = Agent("2601", "林静 lin", answer_after=1, talk_s=3)
 DESK_QUEUES = ("support", "complaints")  # [desk] queues, the default
-
-
-async def _signed_in(url: str, username: str, password: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=url)
-    await client.get("/login")
-    r = await client.post("/api/login", json={"username": username, "password": password},
-                          headers={"X-CSRF-Token": client.cookies["cc_login_csrf"]})
-    assert r.status_code == 200, r.text
-    return client
 
 
 async def _board_row(board: httpx.AsyncClient, interface: str, want: dict[str, Any],
@@ -73,7 +64,7 @@ async def test_feature_codes_from_the_agents_phone(bed: TestBed, tmp_path: Path)
         async with Controller(bed) as c:
             await c.clear_queues()
             await c.set_agent(LIN)  # how her phone answers queue calls
-            board = await _signed_in(daemon.url, "boss", boss)
+            board = await api_client(daemon.url, "boss", boss)
 
             # *71: logged in to the desk's queues, under the name the desk would use.
             seen = len(c.events)

@@ -10,14 +10,13 @@ import asyncio
 import wave
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import expect
 
 from callcenter.testbed.asterisk import TestBed
 from callcenter.testbed.control import Agent, Controller
 from tests.integration.browser import chromium, screenshot, signed_in_page
-from tests.integration.conftest import DaemonProcess
+from tests.integration.conftest import DaemonProcess, api_client
 
 pytestmark = pytest.mark.asterisk
 
@@ -25,15 +24,6 @@ pytestmark = pytest.mark.asterisk
 # more and hangs up; the caller stays on for the survey (not recorded).
 ZHAO = Agent("3301", "赵敏 zhao", answer_after=1, talk_s=2, says="tt-weasels")
 QIAN = Agent("3302", "钱军 qian", answer_after=None)  # never answers: never on the call
-
-
-async def _signed_in(url: str, username: str, password: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=url)
-    await client.get("/login")
-    r = await client.post("/api/login", json={"username": username, "password": password},
-                          headers={"X-CSRF-Token": client.cookies["cc_login_csrf"]})
-    assert r.status_code == 200, r.text
-    return client
 
 
 async def test_a_queue_call_is_recorded_linked_and_played(bed: TestBed, tmp_path: Path) -> None:
@@ -73,9 +63,9 @@ async def test_a_queue_call_is_recorded_linked_and_played(bed: TestBed, tmp_path
         assert len(data) > 44 + 8000 * 2 * 2  # header plus seconds of audio
         url = f"/api/tickets/{ticket['id']}/recording"
 
-        boss = await _signed_in(daemon.url, "boss", passwords["boss"])
-        qian = await _signed_in(daemon.url, "qian", passwords["qian"])
-        zhao = await _signed_in(daemon.url, "zhao", passwords["zhao"])
+        boss = await api_client(daemon.url, "boss", passwords["boss"])
+        qian = await api_client(daemon.url, "qian", passwords["qian"])
+        zhao = await api_client(daemon.url, "zhao", passwords["zhao"])
         try:
             r = await boss.get(url, headers={"Range": "bytes=100-1123"})
             assert r.status_code == 206

@@ -20,7 +20,7 @@ from callcenter.testbed.asterisk import TestBed
 from callcenter.testbed.control import Agent, Controller
 from tests.integration.browser import chromium, screenshot, signed_in_page
 from tests.integration.conftest import DaemonProcess
-from tests.integration.test_web_live import _Receiver as Receiver
+from tests.unit.test_webhooks import Receiver
 
 pytestmark = pytest.mark.asterisk
 
@@ -74,7 +74,7 @@ async def test_wallboard_layouts_and_blind_state_in_chromium(bed: TestBed, tmp_p
     hooks = Receiver()
     daemon = DaemonProcess(bed, tmp_path, extra=f"""
 [webhooks]
-targets = [{{kind = "json", url = "{hooks.url}"}}]
+targets = [{{kind = "json", url = "{hooks.url('/hook')}"}}]
 [outages]
 ami_alert_after_s = {ALERT_AFTER_S}
 [storage]
@@ -184,7 +184,7 @@ chart_hours = 4
 
             async def watch_hooks() -> None:
                 while "raised" not in arrived:
-                    if any(b["kind"] == "outage_ami" for b in hooks.bodies):
+                    if any(b["kind"] == "outage_ami" for b in hooks.bodies("/hook")):
                         arrived["raised"] = loop.time()
                     await asyncio.sleep(0.05)
 
@@ -209,7 +209,7 @@ chart_hours = 4
             # The outage alert: after the configured delay, at the webhook and on the board.
             await asyncio.wait_for(watcher, ALERT_AFTER_S + 10)
             hooked_s = arrived["raised"] - stopped_at
-            raised = next(b for b in hooks.bodies if b["kind"] == "outage_ami")
+            raised = next(b for b in hooks.bodies("/hook") if b["kind"] == "outage_ami")
             assert raised["change"] == "raised", raised
             delay = raised["at"] - as_of  # from the moment the link was seen down
             assert ALERT_AFTER_S <= delay < ALERT_AFTER_S + 1.5, (delay, raised)
@@ -232,8 +232,8 @@ chart_hours = 4
             await expect(alert).to_have_count(0, timeout=10_000)
             await expect(tickets.locator("#health")).to_be_hidden()
             while not any(b["kind"] == "outage_ami" and b["change"] == "cleared"
-                          for b in hooks.bodies):
-                assert loop.time() - back_at < 15, hooks.bodies
+                          for b in hooks.bodies("/hook")):
+                assert loop.time() - back_at < 15, hooks.bodies("/hook")
                 await asyncio.sleep(0.1)
             print(f"Asterisk back: banner cleared, figures resynced, "
                   f"alert cleared after {loop.time() - back_at:.2f} s")
@@ -246,5 +246,5 @@ chart_hours = 4
                 "Waiting (callers)")
             await _layout(board, 390, 844, "wallboard-phone-en")
     finally:
-        hooks.shutdown()
+        hooks.close()
         assert daemon.stop() == 0

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,35 +19,12 @@ from callcenter.testbed.asterisk import TestBed
 from callcenter.testbed.control import Agent, Controller
 from tests.integration.browser import chromium, screenshot, signed_in_page
 from tests.integration.conftest import DaemonProcess
+from tests.unit.test_webhooks import Receiver
 
 pytestmark = pytest.mark.asterisk
 
 ALICE = Agent("2101", "王芳 alice", answer_after=16)  # late: past the three-ring budget
 BOB = Agent("2102", "李强 bob", answer_after=2)
-
-
-class _Receiver(ThreadingHTTPServer):
-    """A local webhook endpoint: records every JSON body it is sent."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        received = self.bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
 
 
 async def _waiting(page: Page, queue: str) -> str:
@@ -63,10 +37,10 @@ async def _visible_after(page: Page, selector: str, loop: asyncio.AbstractEventL
 
 
 async def test_wallboard_desk_and_alerts_in_chromium(bed: TestBed, tmp_path: Path) -> None:
-    hooks = _Receiver()
+    hooks = Receiver()
     daemon = DaemonProcess(bed, tmp_path, extra=f"""
 [webhooks]
-targets = [{{kind = "json", url = "{hooks.url}"}}]
+targets = [{{kind = "json", url = "{hooks.url('/hook')}"}}]
 [storage]
 queue_sample_interval_s = 1
 
@@ -177,20 +151,20 @@ check_interval_s = 0.5
             await expect(board.locator("#alerts li[data-kind='surge_level_1']")).to_have_count(0)
             # The same transitions went to the webhook, once each (acknowledging is not sent).
             for _ in range(50):
-                if sum(b["kind"].startswith("surge") for b in hooks.bodies) >= 4:
+                if sum(b["kind"].startswith("surge") for b in hooks.bodies("/hook")) >= 4:
                     break
                 await asyncio.sleep(0.1)
-            surge_hooks = [(b["kind"], b["change"]) for b in hooks.bodies
+            surge_hooks = [(b["kind"], b["change"]) for b in hooks.bodies("/hook")
                            if b["kind"].startswith("surge")]
             assert surge_hooks[:2] == [("surge_early_warning", "raised"),
-                                       ("surge_level_1", "escalated")], hooks.bodies
+                                       ("surge_level_1", "escalated")], hooks.bodies("/hook")
             assert sorted(surge_hooks[2:]) == [("surge_early_warning", "cleared"),
-                                               ("surge_level_1", "cleared")], hooks.bodies
+                                               ("surge_level_1", "cleared")], hooks.bodies("/hook")
 
             # English pages exist and are complete.
             en = await signed_in_page(browser, daemon.url, "boss", passwords["boss"], lang="en")
             await expect(en.locator("#nav a.active")).to_have_text("Wallboard")
             await screenshot(en, "wallboard-en")
     finally:
-        hooks.shutdown()
+        hooks.close()
         assert daemon.stop() == 0

@@ -90,6 +90,10 @@ class Receiver:
         with self.lock:
             return [r for r in self.requests if r.path == path]
 
+    def bodies(self, path: str) -> list[Any]:
+        """The JSON bodies posted to `path`, in order."""
+        return [r.body for r in self.seen(path)]
+
     def close(self) -> None:
         self.stopping.set()
         self.server.shutdown()
