@@ -70,12 +70,14 @@ class Controller:
         self.events.append(message)
         self._arrived.set()
 
-    async def wait_for_event(self, name: str, timeout: float, seen: int = 0) -> RawMessage:
-        """The first `name` event after the first `seen` events."""
+    async def wait_for_event(self, name: str, timeout: float, seen: int = 0, *,
+                             uniqueid: str | None = None) -> RawMessage:
+        """The first `name` event after the first `seen` events (of the channel
+        `uniqueid` only, when given: another scenario's channel may end meanwhile)."""
         async with asyncio.timeout(timeout):
             while True:
                 for message in self.events[seen:]:
-                    if message.get("Event") == name:
+                    if message.get("Event") == name and uniqueid in (None, message.get("Uniqueid")):
                         return message
                 self._arrived.clear()
                 await self._arrived.wait()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -108,9 +109,12 @@ async def _call_after_hours(bed: TestBed, daemon: DaemonProcess, number: str) ->
         await c.clear_queues()
         await c.login("support", AGENTS[0])
         await daemon.logged("agent.state", count=1)
-        c.call("support", number, patience_s=20)
+        # The Local channel's first half runs the inbound dialplan: its id is ours to give.
+        call_id = f"after-hours-{number}-{time.time_ns()}"
+        c.call("support", number, patience_s=20, channel_id=call_id)
         await daemon.logged("agi.after_hours", count=1)
-        hangup = await c.wait_for_event("Hangup", timeout=20)  # the dialplan hangs up
+        # The dialplan hangs up (clear_queues may have ended an earlier test's caller).
+        hangup = await c.wait_for_event("Hangup", timeout=20, uniqueid=call_id)
         ran = [f"{e.get('Application')}({e.get('AppData')})" for e in c.events
                if e.get("Event") == "Newexten" and e.get("Uniqueid") == hangup.get("Uniqueid")]
     async with Controller(bed) as c:  # the same number again: still one request
